@@ -1,0 +1,215 @@
+package cockpit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/datasource"
+)
+
+// Poller refreshes every panel on the clock: all panels at once, at most Concurrency
+// queries in flight, each bounded by Timeout. Results land in the hub; a failing source
+// turns its panels stale and its chip red, and never stops the other panels.
+type Poller struct {
+	Hub         *Hub
+	Clock       clock.Clock
+	Sources     map[string]datasource.MetricsSource
+	Panels      []PanelSpec
+	Refresh     time.Duration
+	Timeout     time.Duration
+	Concurrency int
+	Log         *slog.Logger
+
+	mu     sync.Mutex
+	health map[string]datasource.Health
+}
+
+func (p *Poller) defaults() {
+	if p.Refresh <= 0 {
+		p.Refresh = 15 * time.Second
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = 10 * time.Second
+	}
+	if p.Concurrency <= 0 {
+		p.Concurrency = 4
+	}
+	if p.Log == nil {
+		p.Log = slog.Default()
+	}
+}
+
+// Run refreshes at once and then every Refresh until ctx ends.
+func (p *Poller) Run(ctx context.Context) {
+	p.defaults()
+	t := p.Clock.NewTicker(p.Refresh)
+	defer t.Stop()
+	for {
+		p.RefreshAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// RefreshAll queries every panel once and waits for all of them.
+func (p *Poller) RefreshAll(ctx context.Context) {
+	p.defaults()
+	now := p.Clock.Now()
+	sem := make(chan struct{}, p.Concurrency)
+	var wg sync.WaitGroup
+	for i, spec := range p.Panels {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := p.queryPanel(ctx, spec, now)
+			if ctx.Err() != nil {
+				return // shutting down: not a source failure
+			}
+			p.Hub.SetPanel(i, res, err)
+		}()
+	}
+	wg.Wait()
+}
+
+// queryPanel runs one panel's query, turning a panic inside a source into an error on
+// that panel alone.
+func (p *Poller) queryPanel(ctx context.Context, spec PanelSpec, now time.Time) (res datasource.Result, err error) {
+	src, ok := p.Sources[spec.Source]
+	if !ok {
+		return res, fmt.Errorf("panel %q: source %q: %w", spec.Title, spec.Source, datasource.ErrUnknownSource)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p.Log.Error("source panicked", "source", spec.Source, "panel", spec.Title, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("source %s failed internally: %v", spec.Source, r)
+		}
+		p.recordHealth(src, err, now)
+	}()
+	qctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	switch spec.Type {
+	case PanelTimeseries:
+		res, err = src.QueryRange(qctx, spec.Query, RangeFor(spec, now))
+	default:
+		res, err = src.Query(qctx, spec.Query, now)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("query timed out after %s: %w", p.Timeout, err)
+	}
+	return res, err
+}
+
+func (p *Poller) recordHealth(src datasource.MetricsSource, err error, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.health == nil {
+		p.health = map[string]datasource.Health{}
+	}
+	h := src.Health()
+	prev, seen := p.health[src.Name()]
+	if !seen {
+		prev = h
+	}
+	if err != nil {
+		h.State, h.LastError, h.LastSuccess = datasource.HealthDown, Truncate(err.Error(), MaxErrorLen), prev.LastSuccess
+		h.ErrorSince = prev.ErrorSince
+		if h.ErrorSince.IsZero() {
+			h.ErrorSince = now
+		}
+	} else {
+		h.State, h.LastSuccess, h.LastError, h.ErrorSince = datasource.HealthUp, now, "", time.Time{}
+	}
+	if h.Source == "" {
+		h.Source = src.Name()
+	}
+	p.health[src.Name()] = h
+	p.Hub.SetHealth(h)
+}
+
+// RangeFor is the window and step of a timeseries panel's range query at now: one point
+// per requested pixel, with start and end aligned to the step so that successive
+// refreshes ask for the same grid (and caches upstream can answer).
+func RangeFor(spec PanelSpec, now time.Time) datasource.Range {
+	window := spec.Range
+	if window <= 0 {
+		window = 30 * time.Minute
+	}
+	points := spec.Points
+	if points <= 0 {
+		points = 600
+	}
+	points = min(points, 11000) // Prometheus refuses more than 11,000 points
+	step := window / time.Duration(points)
+	if r := step % time.Second; r != 0 { // round up: never more points than asked for
+		step += time.Second - r
+	}
+	step = max(step, time.Second)
+	end := now.Truncate(step)
+	return datasource.Range{Start: end.Add(-window), End: end, Step: step}
+}
+
+// FollowAlerts keeps a subscription to src open until ctx ends, feeding the hub and
+// resubscribing with capped backoff (on the clock) when the feed ends.
+func FollowAlerts(ctx context.Context, hub *Hub, clk clock.Clock, src datasource.AlertSource, log *slog.Logger) {
+	if log == nil {
+		log = slog.Default()
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := followOnce(ctx, hub, clk, src)
+		if ctx.Err() != nil {
+			return
+		}
+		h := src.Health()
+		h.Source, h.State = src.Name(), datasource.HealthDown
+		if err != nil {
+			h.LastError = Truncate(err.Error(), MaxErrorLen)
+		}
+		if h.ErrorSince.IsZero() {
+			h.ErrorSince = clk.Now()
+		}
+		hub.SetHealth(h)
+		log.Warn("alert feed ended; resubscribing", "source", src.Name(), "err", err, "backoff", backoff)
+		t := clk.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+func followOnce(ctx context.Context, hub *Hub, clk clock.Clock, src datasource.AlertSource) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("alert source %s failed internally: %v", src.Name(), r)
+		}
+	}()
+	sub, err := src.Subscribe(ctx)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", src.Name(), err)
+	}
+	defer sub.Close()
+	for ev := range sub.C() {
+		if ev.Source == "" {
+			ev.Source = src.Name()
+		}
+		hub.ApplyAlerts(ev)
+		h := src.Health()
+		h.Source, h.State, h.LastSuccess, h.LastError, h.ErrorSince = src.Name(), datasource.HealthUp, clk.Now(), "", time.Time{}
+		hub.SetHealth(h)
+	}
+	return sub.Err()
+}
