@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/cockpit"
+	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/runbooks"
+)
+
+// RunbookFinder finds the runbooks for an alert.
+type RunbookFinder interface {
+	ForAlert(labels, annotations map[string]string) []*runbooks.Runbook
+}
+
+// Deps are what the cockpit window shows and acts on.
+type Deps struct {
+	Hub      *cockpit.Hub
+	Clock    clock.Clock
+	Panels   []cockpit.PanelSpec
+	Runbooks RunbookFinder
+	Now      func() time.Time // for "reviewed N days ago"; defaults to Clock.Now
+	// StaleRunbookAfter marks runbooks not reviewed for this long (default 90 days).
+	StaleRunbookAfter time.Duration
+}
+
+// Cockpit is the command-center view: header, metrics, alerts, runbook and risks.
+type Cockpit struct {
+	deps    Deps
+	header  *header
+	metrics *metricsView
+	alerts  *alertsView
+	runbook *runbookView
+	risks   fyne.CanvasObject
+	bg      *canvas.Rectangle
+	content fyne.CanvasObject
+	last    *cockpit.Snapshot
+}
+
+// New builds the view. Call it on the Fyne goroutine (or before the app runs).
+func New(d Deps) *Cockpit {
+	if d.Now == nil {
+		d.Now = d.Clock.Now
+	}
+	if d.StaleRunbookAfter <= 0 {
+		d.StaleRunbookAfter = 90 * 24 * time.Hour
+	}
+	c := &Cockpit{deps: d}
+	c.header = newHeader()
+	c.metrics = newMetricsView(d.Panels)
+	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter)
+	c.alerts = newAlertsView(func(a datasource.Alert) { c.runbook.show(a, c.deps.Now()) })
+	c.risks = newRiskPlaceholder()
+
+	left := container.NewVSplit(region("METRICS", c.metrics.box), c.risks)
+	left.Offset = 0.8
+	right := container.NewVSplit(region("", c.alerts.box), region("RUNBOOK", c.runbook.box))
+	right.Offset = 0.4
+	body := container.NewHSplit(left, right)
+	body.Offset = 0.58
+	c.bg = canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	c.content = container.NewStack(c.bg, container.NewBorder(c.header.box, nil, nil, nil, container.NewPadded(body)))
+	return c
+}
+
+// Content is the root object to put in a window.
+func (c *Cockpit) Content() fyne.CanvasObject { return c.content }
+
+// Apply shows a snapshot. It must run on the Fyne goroutine.
+func (c *Cockpit) Apply(s *cockpit.Snapshot) {
+	if s == nil {
+		return
+	}
+	c.last = s
+	c.bg.FillColor = theme.Color(theme.ColorNameBackground)
+	c.bg.Refresh()
+	c.header.apply(s)
+	c.metrics.apply(s)
+	c.alerts.apply(s)
+}
+
+// Tick advances the clocks and ages between snapshots. It must run on the Fyne goroutine.
+func (c *Cockpit) Tick(now time.Time) {
+	c.header.tick(now)
+	c.alerts.tick(now)
+}
+
+// Refresh re-applies the last snapshot, after a theme change.
+func (c *Cockpit) Refresh() {
+	if c.last != nil {
+		c.Apply(c.last)
+	}
+	c.runbook.refresh()
+}
+
+// region frames a part of the screen with a small heading.
+func region(title string, content fyne.CanvasObject) fyne.CanvasObject {
+	if title == "" {
+		return container.NewPadded(content)
+	}
+	return container.NewPadded(container.NewBorder(sectionTitle(title), nil, nil, nil, content))
+}
+
+// newRiskPlaceholder says plainly that the register is not here yet and which issue
+// brings it, rather than showing a fake register.
+func newRiskPlaceholder() fyne.CanvasObject {
+	msg := newText("The risk register (SQLite store, heat map, escalation, audit trail) arrives with issue #5.", 0.95, false)
+	msg.Color = muted()
+	hint := newText("Until then no risks are tracked or flagged here.", 0.85, false)
+	hint.Color = muted()
+	body, _ := card(container.NewVBox(msg, hint))
+	return region("RISKS", body)
+}
+
+// Run keeps the view in step with the hub and the clock until ctx ends: one snapshot
+// at a time is handed to the Fyne goroutine, and a newer one waiting replaces an older
+// one, so a busy screen never queues up stale work.
+func (c *Cockpit) Run(ctx context.Context) {
+	sub := c.deps.Hub.Subscribe()
+	defer sub.Close()
+	tick := c.deps.Clock.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-sub.C():
+			if !runOnUI(ctx, func() { c.Apply(s) }) {
+				return
+			}
+		case now := <-tick.C():
+			if !runOnUI(ctx, func() { c.Tick(now) }) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/opscockpit/opscockpit/assets"
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/cockpit"
+	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/datasource/replay"
+	"github.com/opscockpit/opscockpit/runbooks"
+)
+
+var t0 = time.Date(2026, 11, 24, 14, 0, 0, 0, time.Local)
+
+const (
+	p99Query   = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="checkout"}[5m])))`
+	byVersionQ = `sum by (version) (rate(http_requests_total{service="checkout"}[5m]))`
+)
+
+// demo wires the embedded demo scenario, five minutes in, to a hub and a cockpit view in
+// a headless test window.
+type demo struct {
+	hub  *cockpit.Hub
+	clk  *clock.Fake
+	view *Cockpit
+	win  fyne.Window
+}
+
+func newDemo(t *testing.T) *demo {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme(false))
+	data, err := assets.Scenario("checkout-deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := replay.Parse("checkout-deploy", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(t0)
+	src := replay.New("scenario", sc, clk, t0.Add(-5*time.Minute), replay.Options{})
+	panels := []cockpit.PanelSpec{
+		{Title: "Checkout p99 latency", Type: cockpit.PanelStat, Source: "scenario", Query: p99Query, Unit: "s", Decimals: -1,
+			Thresholds: []cockpit.Threshold{{Value: 0.5, Color: "amber"}, {Value: 1, Color: "red"}}},
+		{Title: "Requests by version", Type: cockpit.PanelTimeseries, Source: "scenario", Query: byVersionQ, Unit: "reqps", Decimals: -1, Legend: "{{version}}", Range: 20 * time.Minute},
+	}
+	hub := cockpit.NewHub(clk, cockpit.HubOptions{Title: "Demo incident", Panels: panels, Scenario: func() cockpit.ScenarioState {
+		off, _ := src.Offset(clk.Now())
+		return cockpit.ScenarioState{Name: sc.Name, Offset: off, Duration: sc.Duration, Speed: 1}
+	}})
+	p := &cockpit.Poller{Hub: hub, Clock: clk, Panels: panels, Sources: map[string]datasource.MetricsSource{"scenario": src}}
+	p.RefreshAll(context.Background())
+	hub.ApplyAlerts(datasource.AlertEvent{Kind: datasource.Snapshot, Source: "scenario", Alerts: src.AlertsAt(clk.Now())})
+	hub.SetHealth(src.Health())
+
+	lib := runbooks.NewLibrary(runbooks.Root{Name: "embedded", FS: assets.Runbooks()})
+	if errs := lib.Load(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	view := New(Deps{Hub: hub, Clock: clk, Panels: panels, Runbooks: lib})
+	win := test.NewTempWindow(t, view.Content())
+	win.Resize(fyne.NewSize(1600, 900))
+	view.Apply(hub.Publish())
+	return &demo{hub: hub, clk: clk, view: view, win: win}
+}
+
+func TestFourRegionsShowTheDemo(t *testing.T) {
+	d := newDemo(t)
+	c := d.view
+
+	// header: title, how bad, where the drill is, source health
+	if c.header.title.Text != "Demo incident" {
+		t.Errorf("title = %q", c.header.title.Text)
+	}
+	if got := c.header.crit.text.Text; got != "1 CRITICAL" {
+		t.Errorf("critical badge = %q", got)
+	}
+	if got := c.header.warn.text.Text; got != "2 WARNING" {
+		t.Errorf("warning badge = %q", got)
+	}
+	if got := c.header.scenario.text.Text; !strings.Contains(got, "T+05:00 / 14:00") {
+		t.Errorf("scenario badge = %q", got)
+	}
+	if got := c.header.clock.Text; got != "14:00:00" {
+		t.Errorf("clock = %q", got)
+	}
+	if chip := c.header.chips["scenario"]; chip == nil || chip.text.Text != "scenario" {
+		t.Errorf("source chip missing: %+v", c.header.chips)
+	}
+
+	// metrics: the stat tile shows the latency at 05:00 in red, the chart has its title
+	tile := c.metrics.tiles[0]
+	if got := tile.value.Text; got != "1.21 s" {
+		t.Errorf("p99 tile = %q", got)
+	}
+	if tile.value.Color != ColorCritical {
+		t.Errorf("p99 tile colour = %v, want red (above the 1 s threshold)", tile.value.Color)
+	}
+	if got := c.metrics.charts[0].title.seg.Text; got != "Requests by version" {
+		t.Errorf("chart title = %q", got)
+	}
+	if got := c.metrics.charts[0].status.seg.Text; got != "" {
+		t.Errorf("chart status = %q, want fresh data", got)
+	}
+
+	// alerts: three rows, most urgent first, with severity, age and labels
+	av := c.alerts
+	if len(av.alerts) != 3 || av.list.Length() != 3 {
+		t.Fatalf("alerts = %d", len(av.alerts))
+	}
+	if av.alerts[0].Name() != "CheckoutErrorBudgetBurn" {
+		t.Errorf("first alert = %s", av.alerts[0].Name())
+	}
+	row := newAlertRow()
+	row.apply(av.alerts[0], av.now)
+	if row.sev.text.Text != "CRITICAL" || row.age.Text != "for 1m" || !strings.Contains(row.labels.seg.Text, "service=checkout") {
+		t.Errorf("row = %q %q %q", row.sev.text.Text, row.age.Text, row.labels.seg.Text)
+	}
+
+	// runbook: the top alert's runbook, rendered, with its checklist progress
+	rv := c.runbook
+	if got := rv.title.seg.Text; got != "Checkout error budget burn" {
+		t.Errorf("runbook title = %q", got)
+	}
+	if len(rv.body.Objects) < 10 {
+		t.Errorf("runbook body has %d blocks", len(rv.body.Objects))
+	}
+	if got := rv.progress.text.Text; !strings.HasPrefix(got, "0/") || !strings.HasSuffix(got, "STEPS") {
+		t.Errorf("progress = %q", got)
+	}
+
+	// risks: an honest placeholder naming the issue that brings the register
+	if !strings.Contains(textsOf(c.risks), "issue #5") {
+		t.Errorf("risk placeholder does not name its issue: %q", textsOf(c.risks))
+	}
+}
+
+func TestSelectingAnAlertShowsItsRunbookAndTicksCount(t *testing.T) {
+	d := newDemo(t)
+	av, rv := d.view.alerts, d.view.runbook
+	idx := -1
+	for i, a := range av.alerts {
+		if a.Name() == "CheckoutLatencyHigh" {
+			idx = i
+		}
+	}
+	av.list.Select(idx)
+	if got := rv.title.seg.Text; got != "Checkout latency high" && !strings.Contains(strings.ToLower(got), "latency") {
+		t.Fatalf("runbook after selecting CheckoutLatencyHigh = %q", got)
+	}
+	// the user's choice survives the next snapshot even though it is not the top alert
+	d.clk.Advance(time.Second)
+	d.hub.SetTitle("Demo incident")
+	d.view.Apply(d.hub.Publish())
+	if av.alerts[av.indexOf(av.selected)].Name() != "CheckoutLatencyHigh" {
+		t.Fatal("selection jumped back to the top alert")
+	}
+	// tick the first step
+	check := firstCheck(rv.body)
+	if check == nil {
+		t.Fatal("no checklist step rendered")
+	}
+	before := rv.progress.text.Text
+	test.Tap(check)
+	if after := rv.progress.text.Text; after == before || !strings.HasPrefix(after, "1/") {
+		t.Fatalf("progress %q → %q after a tick", before, after)
+	}
+}
+
+func TestPanelStatesAreVisible(t *testing.T) {
+	d := newDemo(t)
+	d.clk.Advance(time.Minute)
+	d.hub.SetPanel(0, datasource.Result{}, errors.New("503 Service Unavailable"))
+	d.hub.SetPanel(1, datasource.Result{}, nil)
+	d.view.Apply(d.hub.Publish())
+	tile, chart := d.view.metrics.tiles[0], d.view.metrics.charts[0]
+	if got := tile.status.seg.Text; !strings.HasPrefix(got, "STALE since 14:01:00") || !strings.Contains(got, "503") {
+		t.Errorf("stale tile status = %q", got)
+	}
+	if tile.value.Text != "1.21 s" {
+		t.Errorf("stale tile lost its last good value: %q", tile.value.Text)
+	}
+	if got := chart.status.seg.Text; !strings.HasPrefix(got, "NO DATA") {
+		t.Errorf("empty chart status = %q", got)
+	}
+}
+
+func TestRunKeepsViewInStepWithoutThreadErrors(t *testing.T) {
+	d := newDemo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.view.Run(ctx); close(done) }()
+	for i := range 20 {
+		d.hub.ApplyAlerts(datasource.AlertEvent{Kind: datasource.Delta, Source: "x", Alerts: []datasource.Alert{{
+			Fingerprint: "x", State: datasource.StateFiring, UpdatedAt: t0.Add(time.Duration(i)),
+			Labels: map[string]string{"alertname": "Extra", "severity": "critical"}}}})
+		d.hub.Publish()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for d.view.header.crit.text.Text != "2 CRITICAL" {
+		if time.Now().After(deadline) {
+			t.Fatalf("view never caught up: %q", d.view.header.crit.text.Text)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestThemeSwitchAndTinyWindow(t *testing.T) {
+	d := newDemo(t)
+	fyne.CurrentApp().Settings().SetTheme(NewTheme(true))
+	d.view.Refresh()
+	d.win.Resize(fyne.NewSize(50, 50))
+	d.win.Resize(fyne.NewSize(3840, 2160))
+	if img := d.win.Canvas().Capture(); img.Bounds().Dx() != 3840 {
+		t.Fatalf("capture %v", img.Bounds())
+	}
+}
+
+func (v *alertsView) indexOf(fp string) int {
+	for i, a := range v.alerts {
+		if a.Fingerprint == fp {
+			return i
+		}
+	}
+	return -1
+}
+
+func firstCheck(o fyne.CanvasObject) *widget.Check {
+	switch x := o.(type) {
+	case *widget.Check:
+		return x
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if ch := firstCheck(c); ch != nil {
+				return ch
+			}
+		}
+	}
+	return nil
+}
+
+func textsOf(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *canvas.Text:
+			b.WriteString(x.Text + " ")
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}

@@ -1,0 +1,209 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/opscockpit/opscockpit/cockpit"
+	"github.com/opscockpit/opscockpit/ui/chart"
+)
+
+// metricsView shows the configured panels: stat tiles across the top, charts below.
+type metricsView struct {
+	tiles  []*statTile
+	charts []*chartPanel
+	byIdx  map[int]interface {
+		apply(cockpit.PanelState, time.Time)
+	}
+	box fyne.CanvasObject
+}
+
+func newMetricsView(specs []cockpit.PanelSpec) *metricsView {
+	m := &metricsView{byIdx: map[int]interface {
+		apply(cockpit.PanelState, time.Time)
+	}{}}
+	var tiles, charts []fyne.CanvasObject
+	for i, p := range specs {
+		switch p.Type {
+		case cockpit.PanelTimeseries:
+			c := newChartPanel()
+			m.charts = append(m.charts, c)
+			m.byIdx[i] = c
+			charts = append(charts, c.box)
+		default:
+			t := newStatTile()
+			m.tiles = append(m.tiles, t)
+			m.byIdx[i] = t
+			tiles = append(tiles, t.box)
+		}
+	}
+	var top, center fyne.CanvasObject
+	if len(tiles) > 0 {
+		top = container.NewGridWithColumns(min(len(tiles), 5), tiles...)
+	}
+	switch {
+	case len(charts) == 0:
+		center = container.NewCenter(sectionTitle("NO CHART PANELS CONFIGURED"))
+	case len(charts) == 1:
+		center = charts[0]
+	default:
+		center = container.NewGridWithColumns(2, charts...)
+	}
+	m.box = container.NewBorder(top, nil, nil, nil, center)
+	return m
+}
+
+func (m *metricsView) apply(s *cockpit.Snapshot) {
+	for i, p := range s.Panels {
+		if v, ok := m.byIdx[i]; ok {
+			v.apply(p, s.At)
+		}
+	}
+}
+
+// statusLine says what is wrong with a panel's data, in words and colour; empty when
+// the data is fresh and complete.
+func statusLine(p cockpit.PanelState, now time.Time) (string, fyne.ThemeColorName) {
+	switch p.Status {
+	case cockpit.StatusLoading:
+		return "loading…", ColorNameMuted
+	case cockpit.StatusNoData:
+		return "NO DATA — query returned no series", ColorNameMuted
+	case cockpit.StatusPartial:
+		return "PARTIAL — " + firstOr(p.Result.Warnings, "source sent warnings"), theme.ColorNameWarning
+	case cockpit.StatusStale:
+		return fmt.Sprintf("STALE since %s (%s) — %s", p.StaleSince.Format("15:04:05"),
+			cockpit.HumanDuration(now.Sub(p.StaleSince)), p.Err), theme.ColorNameWarning
+	case cockpit.StatusError:
+		return "ERROR — " + p.Err, theme.ColorNameError
+	}
+	return "", ColorNameMuted
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}
+
+// thresholdColor is the colour of the highest threshold v reaches, or nil below all.
+func thresholdColor(ts []cockpit.Threshold, v float64) color.Color {
+	var c color.Color
+	for _, t := range ts {
+		if v >= t.Value {
+			c = NamedColor(t.Color)
+		}
+	}
+	return c
+}
+
+// statTile is one big number: the panel's title, its latest value coloured by
+// threshold, and a status line when the value cannot be trusted.
+type statTile struct {
+	title  *line
+	value  *canvas.Text
+	status *line
+	accent *canvas.Rectangle
+	bg     *canvas.Rectangle
+	box    fyne.CanvasObject
+}
+
+func newStatTile() *statTile {
+	t := &statTile{
+		title:  newLine(SizeNameCaption, fyne.TextStyle{Bold: true}),
+		value:  newText("–", 2.6, true),
+		status: newLine(SizeNameSmall, fyne.TextStyle{}),
+		accent: canvas.NewRectangle(ColorMuted),
+	}
+	t.accent.SetMinSize(fyne.NewSize(6, 0))
+	inner := container.NewVBox(t.title.RichText, t.value, t.status.RichText)
+	body, bg := card(container.NewBorder(nil, nil, nil, nil, inner))
+	t.bg = bg
+	t.box = container.NewBorder(nil, nil, t.accent, nil, body)
+	return t
+}
+
+func (t *statTile) apply(p cockpit.PanelState, now time.Time) {
+	t.bg.FillColor = theme.Color(ColorNameSurface)
+	t.bg.Refresh()
+	t.title.set(strings.ToUpper(p.Spec.Title), ColorNameMuted)
+	val, col := "–", fg()
+	accent := color.Color(ColorMuted)
+	if v, ok := lastValue(p); ok {
+		val = chart.FormatValue(v, p.Spec.Unit, p.Spec.Decimals)
+		if c := thresholdColor(p.Spec.Thresholds, v); c != nil {
+			col, accent = c, c
+		} else if len(p.Spec.Thresholds) > 0 {
+			accent = ColorOK
+		}
+	}
+	if p.Status == cockpit.StatusStale || p.Status == cockpit.StatusError {
+		col = withAlpha(col, 0x80) // an old number must not look like a live one
+	}
+	setText(t.value, val, col)
+	t.accent.FillColor = accent
+	t.accent.Refresh()
+	t.status.set(statusLine(p, now))
+}
+
+// lastValue is the newest non-NaN value of the first series.
+func lastValue(p cockpit.PanelState) (float64, bool) {
+	if len(p.Result.Series) == 0 {
+		return 0, false
+	}
+	ss := p.Result.Series[0].Samples
+	for i := len(ss) - 1; i >= 0; i-- {
+		if !math.IsNaN(ss[i].V) {
+			return ss[i].V, true
+		}
+	}
+	return 0, false
+}
+
+// chartPanel is a titled chart with its status line.
+type chartPanel struct {
+	title  *line
+	status *line
+	chart  *chart.Chart
+	bg     *canvas.Rectangle
+	box    fyne.CanvasObject
+}
+
+func newChartPanel() *chartPanel {
+	c := &chartPanel{title: newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}), status: newLine(SizeNameSmall, fyne.TextStyle{}), chart: chart.New()}
+	top := container.NewGridWithColumns(2, c.title.RichText, c.status.RichText)
+	c.status.seg.Style.Alignment = fyne.TextAlignTrailing
+	body, bg := card(container.NewBorder(top, nil, nil, nil, c.chart))
+	c.bg = bg
+	c.box = body
+	return c
+}
+
+func (c *chartPanel) apply(p cockpit.PanelState, now time.Time) {
+	c.bg.FillColor = theme.Color(ColorNameSurface)
+	c.bg.Refresh()
+	c.title.set(p.Spec.Title, theme.ColorNameForeground)
+	c.status.set(statusLine(p, now))
+	lines := make([]chart.Line, 0, len(p.Result.Series))
+	for _, s := range p.Result.Series {
+		lines = append(lines, chart.Line{Name: cockpit.LegendName(p.Spec.Legend, s.Labels), Samples: s.Samples})
+	}
+	opts := chart.Options{Unit: p.Spec.Unit, Decimals: p.Spec.Decimals, Min: p.Spec.Min, Max: p.Spec.Max}
+	for _, t := range p.Spec.Thresholds {
+		opts.Thresholds = append(opts.Thresholds, chart.Threshold{Value: t.Value, Color: NamedColor(t.Color)})
+	}
+	if p.Spec.Type == cockpit.PanelTimeseries && !p.UpdatedAt.IsZero() {
+		r := cockpit.RangeFor(p.Spec, p.UpdatedAt)
+		opts.Start, opts.End = r.Start, r.End
+	}
+	c.chart.SetData(lines, opts)
+}
