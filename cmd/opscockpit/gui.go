@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/opscockpit/opscockpit/assets"
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/cockpit"
+	"github.com/opscockpit/opscockpit/config"
+	"github.com/opscockpit/opscockpit/ui"
+)
+
+const appID = "io.opscockpit.app"
+
+func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("opscockpit", stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", "", "configuration file (default: opscockpit.yaml in the user config dir if present, else the embedded demo)")
+	themeName := fs.String("theme", "", "dark or light (overrides the config)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	quitAfter := fs.Duration("quit-after", 0, "close the window after this long (smoke tests, timed displays); 0 = never")
+	firstFrame := fs.Bool("exit-after-first-frame", false, "quit as soon as the first frame is up (start-up benchmarks)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	}
+	log, err := newLogger(*logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := config.DataDir(); err != nil {
+		log.Warn("no data directory; nothing will be saved", "err", err)
+	}
+	sys, err := assemble(cfg, clock.Real{}, -1, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+
+	a := app.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
+	light := cfg.Theme == config.ThemeLight
+	if *themeName != "" {
+		light = *themeName == config.ThemeLight
+	}
+	th := ui.NewTheme(light)
+	a.Settings().SetTheme(th)
+
+	w := a.NewWindow("OpsCockpit — " + cfg.Title)
+	view := ui.New(sys.uiDeps())
+	w.SetContent(view.Content())
+	w.Resize(fyne.NewSize(1600, 900))
+	bindKeys(w, view, th, sys)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sys.start(ctx)
+	go view.Run(ctx)
+
+	if *firstFrame {
+		a.Lifecycle().SetOnStarted(func() { fyne.Do(a.Quit) })
+	}
+	if *quitAfter > 0 {
+		stop := time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
+		defer stop.Stop()
+	}
+	log.Info("cockpit open", "config", configName(cfg), "panels", len(sys.panels), "runbooks", len(sys.library.All()))
+	w.ShowAndRun()
+	return 0
+}
+
+func configName(cfg *config.Config) string {
+	if cfg.Path == "" {
+		return assets.DemoConfigName
+	}
+	return cfg.Path
+}
+
+// start runs the background actors: publisher, poller and alert feeds.
+func (s *system) start(ctx context.Context) {
+	go s.hub.Run(ctx.Done())
+	go s.poller.Run(ctx)
+	for _, src := range s.alerts {
+		go cockpit.FollowAlerts(ctx, s.hub, s.clock, src, s.poller.Log)
+	}
+}
+
+func (s *system) uiDeps() ui.Deps {
+	return ui.Deps{
+		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
+		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
+	}
+}
+
+// bindKeys adds the keyboard controls: F11 full screen, T theme, and for a scenario
+// Space pause/resume, + and - speed, R restart.
+func bindKeys(w fyne.Window, view *ui.Cockpit, th *ui.Theme, s *system) {
+	w.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		switch e.Name {
+		case fyne.KeyF11:
+			w.SetFullScreen(!w.FullScreen())
+			return
+		case fyne.KeyT:
+			light := th.IsDark()
+			*th = *ui.NewTheme(light)
+			fyne.CurrentApp().Settings().SetTheme(th)
+			view.Refresh()
+			return
+		}
+		if s.virtual == nil {
+			return
+		}
+		switch e.Name {
+		case fyne.KeySpace:
+			s.virtual.SetPaused(!s.virtual.Paused())
+		case fyne.KeyPlus, fyne.KeyEqual:
+			s.virtual.SetSpeed(s.virtual.Speed() * 2)
+		case fyne.KeyMinus:
+			s.virtual.SetSpeed(s.virtual.Speed() / 2)
+		case fyne.KeyR:
+			s.virtual.Jump(s.replay.Origin())
+		default:
+			return
+		}
+		s.hub.SetTitle(s.cfg.Title) // publish a snapshot so the header shows the new state
+	})
+}

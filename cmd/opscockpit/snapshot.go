@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/config"
+	"github.com/opscockpit/opscockpit/ui"
+)
+
+func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("snapshot", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: opscockpit snapshot --out FILE.png [--size WxH] [--at OFFSET] [--config FILE] [--theme dark|light]")
+		fs.PrintDefaults()
+	}
+	out := fs.String("out", "", "PNG file to write (required)")
+	size := fs.String("size", "1920x1080", "image size in pixels, WIDTHxHEIGHT")
+	at := fs.Duration("at", -1, "scenario offset to render, e.g. 3m (default: the config's start)")
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo)")
+	themeName := fs.String("theme", "", "dark or light (overrides the config)")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for every source's first answer")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "snapshot: --out is required")
+		fs.Usage()
+		return 2
+	}
+	w, h, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintln(stderr, "snapshot:", err)
+		return 2
+	}
+	log, err := newLogger(*logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	// A fake base clock holds the moment still while the sources are asked.
+	sys, err := assemble(cfg, clock.NewFake(time.Now().Truncate(time.Second)), *at, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	sys.poller.RefreshAll(ctx)
+	for _, src := range sys.alerts {
+		if err := firstAlerts(ctx, sys, src.Name()); err != nil {
+			log.Warn("alert source gave no snapshot", "source", src.Name(), "err", err)
+		}
+	}
+	snap := sys.hub.Publish()
+
+	light := cfg.Theme == config.ThemeLight
+	if *themeName != "" {
+		light = *themeName == config.ThemeLight
+	}
+	a := test.NewApp()
+	defer a.Quit()
+	a.Settings().SetTheme(ui.NewTheme(light))
+	view := ui.New(sys.uiDeps())
+	win := test.NewWindow(view.Content())
+	defer win.Close()
+	win.SetPadded(false)
+	win.Resize(fyne.NewSize(float32(w), float32(h)))
+	view.Apply(snap)
+	// Wrapped text learns its height only once it has a width: lay out twice, as a
+	// window does over its first frames.
+	for range 2 {
+		win.Content().Refresh()
+	}
+	img := win.Canvas().Capture()
+
+	f, err := os.Create(*out)
+	if err != nil {
+		fmt.Fprintln(stderr, "snapshot:", err)
+		return 1
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		fmt.Fprintf(stderr, "snapshot: encode %s: %v\n", *out, err)
+		return 1
+	}
+	if err := f.Close(); err != nil {
+		fmt.Fprintf(stderr, "snapshot: write %s: %v\n", *out, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s (%dx%d, scenario offset %s, %d alerts)\n", *out, img.Bounds().Dx(), img.Bounds().Dy(),
+		snap.Scenario.Offset.Round(time.Second), len(snap.Alerts))
+	return 0
+}
+
+// firstAlerts waits for one source's first event and applies it.
+func firstAlerts(ctx context.Context, sys *system, name string) error {
+	for _, src := range sys.alerts {
+		if src.Name() != name {
+			continue
+		}
+		sub, err := src.Subscribe(ctx)
+		if err != nil {
+			return err
+		}
+		defer sub.Close()
+		select {
+		case ev, ok := <-sub.C():
+			if !ok {
+				return fmt.Errorf("feed closed: %v", sub.Err())
+			}
+			sys.hub.ApplyAlerts(ev)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func parseSize(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w < 320 || h < 240 || w > 7680 || h > 4320 {
+		return 0, 0, fmt.Errorf("--size %q: want WIDTHxHEIGHT between 320x240 and 7680x4320", s)
+	}
+	return w, h, nil
+}

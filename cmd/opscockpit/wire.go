@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/opscockpit/opscockpit/assets"
+	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/cockpit"
+	"github.com/opscockpit/opscockpit/config"
+	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/datasource/replay"
+	"github.com/opscockpit/opscockpit/runbooks"
+)
+
+// system is everything the cockpit runs, wired from one config.
+type system struct {
+	cfg     *config.Config
+	clock   clock.Clock    // the cockpit's timeline: virtual while a scenario plays
+	virtual *clock.Virtual // nil without a scenario
+	replay  *replay.Source // nil without a scenario
+	hub     *cockpit.Hub
+	poller  *cockpit.Poller
+	alerts  []datasource.AlertSource
+	library *runbooks.Library
+	panels  []cockpit.PanelSpec
+}
+
+// loadConfig reads --config, else the default file if it exists, else the embedded demo.
+func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
+	if path == "" {
+		if p := config.DefaultPath(); fileExists(p) {
+			path = p
+		}
+	}
+	var (
+		cfg *config.Config
+		err error
+	)
+	if path == "" {
+		cfg, err = config.Load(assets.DemoConfig(), assets.DemoConfigName)
+	} else {
+		cfg, err = config.LoadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	return cfg, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// loadScenario reads a scenario named in the config: "embedded:NAME" or a file path.
+func loadScenario(ref string) (*replay.Scenario, error) {
+	var (
+		data []byte
+		err  error
+	)
+	if name, ok := strings.CutPrefix(ref, config.EmbeddedPrefix); ok {
+		data, err = assets.Scenario(name)
+	} else {
+		data, err = os.ReadFile(ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	return replay.Parse(ref, data)
+}
+
+// assemble wires sources, hub, poller and runbooks. base is the wall clock (or a fake
+// one); a configured scenario gets a virtual clock on top of it, and plays from offset
+// at (the config's start offset when at is negative).
+func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.Logger) (*system, error) {
+	s := &system{cfg: cfg, clock: base}
+	sources := map[string]datasource.MetricsSource{}
+	if sc := cfg.Scenario; sc != nil {
+		scen, err := loadScenario(sc.File)
+		if err != nil {
+			return nil, err
+		}
+		if at < 0 {
+			at = time.Duration(sc.Start)
+		}
+		s.virtual = clock.NewVirtual(base, base.Now(), sc.Speed)
+		s.clock = s.virtual
+		s.replay = replay.New(config.ScenarioSource, scen, s.virtual, s.virtual.Now().Add(-at), replay.Options{Loop: sc.Loop})
+		sources[config.ScenarioSource] = s.replay
+		s.alerts = append(s.alerts, s.replay)
+	}
+	var unsupported []error
+	for _, src := range cfg.Metrics.Sources {
+		unsupported = append(unsupported, fmt.Errorf("metrics source %q (%s): live Prometheus sources arrive with issue #3; use a scenario until then", src.Name, src.URL))
+	}
+	if n := len(cfg.Alerts.Alertmanagers) + len(cfg.Alerts.Streams); n > 0 || cfg.Alerts.Webhook != nil {
+		unsupported = append(unsupported, errors.New("alerts: Alertmanager, webhook and stream sources arrive with issue #4; use a scenario until then"))
+	}
+	if len(unsupported) > 0 {
+		return nil, errors.Join(unsupported...)
+	}
+
+	for _, p := range cfg.Metrics.Panels {
+		spec := cockpit.PanelSpec{
+			Title: p.Title, Type: cockpit.PanelType(p.Type), Source: p.Source, Query: p.Query,
+			Unit: p.Unit, Decimals: -1, Legend: p.Legend, Min: p.Min, Max: p.Max,
+			Range: time.Duration(p.Range), Row: p.Row, Points: 600,
+		}
+		if p.Decimals != nil {
+			spec.Decimals = *p.Decimals
+		}
+		for _, t := range p.Thresholds {
+			spec.Thresholds = append(spec.Thresholds, cockpit.Threshold{Value: t.Value, Color: t.Color})
+		}
+		s.panels = append(s.panels, spec)
+	}
+
+	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels}
+	if s.replay != nil {
+		opts.Scenario = s.scenarioState
+	}
+	s.hub = cockpit.NewHub(s.clock, opts)
+	s.poller = &cockpit.Poller{
+		Hub: s.hub, Clock: s.clock, Sources: sources, Panels: s.panels,
+		Refresh: time.Duration(cfg.Metrics.Refresh), Timeout: time.Duration(cfg.Metrics.Timeout), Log: log,
+	}
+
+	var roots []runbooks.Root
+	for _, dir := range cfg.Runbooks.Dirs {
+		root, err := os.OpenRoot(dir) // refuses symlinks that lead out of the folder
+		if err != nil {
+			log.Warn("runbook folder unreadable; skipped", "dir", dir, "err", err)
+			continue
+		}
+		roots = append(roots, runbooks.Root{Name: dir, FS: root.FS()})
+	}
+	roots = append(roots, runbooks.Root{Name: "embedded", FS: assets.Runbooks()})
+	s.library = runbooks.NewLibrary(roots...)
+	for _, m := range cfg.Runbooks.URLMap {
+		s.library.URLMap = append(s.library.URLMap, runbooks.URLMapping{Prefix: m.Prefix, Root: m.Dir})
+	}
+	for _, e := range s.library.Load() {
+		log.Warn("runbook not loaded", "err", e)
+	}
+	return s, nil
+}
+
+func (s *system) scenarioState() cockpit.ScenarioState {
+	off, _ := s.replay.Offset(s.clock.Now())
+	sc := s.replay.Scenario()
+	return cockpit.ScenarioState{Name: sc.Name, Offset: off, Duration: sc.Duration, Speed: s.virtual.Speed(), Paused: s.virtual.Paused()}
+}
