@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -42,7 +43,12 @@ type Cockpit struct {
 	bg      *canvas.Rectangle
 	content fyne.CanvasObject
 	last    *cockpit.Snapshot
+	applied atomic.Uint64 // version of the last snapshot on screen, readable from any goroutine
 }
+
+// AppliedVersion is the version of the snapshot on screen; comparing it with the hub's
+// tells how far the screen lags the model.
+func (c *Cockpit) AppliedVersion() uint64 { return c.applied.Load() }
 
 // New builds the view. Call it on the Fyne goroutine (or before the app runs).
 func New(d Deps) *Cockpit {
@@ -84,6 +90,7 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.header.apply(s)
 	c.metrics.apply(s)
 	c.alerts.apply(s)
+	c.applied.Store(s.Version)
 }
 
 // Tick advances the clocks and ages between snapshots. It must run on the Fyne goroutine.

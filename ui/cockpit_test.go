@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"log"
+	"os"
 	"errors"
 	"strings"
 	"testing"
@@ -197,25 +200,35 @@ func TestPanelStatesAreVisible(t *testing.T) {
 }
 
 func TestRunKeepsViewInStepWithoutThreadErrors(t *testing.T) {
+	var logged bytes.Buffer
+	log.SetOutput(&logged) // Fyne reports thread misuse through the standard logger
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 	d := newDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.view.Run(ctx); close(done) }()
+	var last uint64
 	for i := range 20 {
 		d.hub.ApplyAlerts(datasource.AlertEvent{Kind: datasource.Delta, Source: "x", Alerts: []datasource.Alert{{
 			Fingerprint: "x", State: datasource.StateFiring, UpdatedAt: t0.Add(time.Duration(i)),
 			Labels: map[string]string{"alertname": "Extra", "severity": "critical"}}}})
-		d.hub.Publish()
+		last = d.hub.Publish().Version
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for d.view.header.crit.text.Text != "2 CRITICAL" {
+	for d.view.AppliedVersion() < last {
 		if time.Now().After(deadline) {
-			t.Fatalf("view never caught up: %q", d.view.header.crit.text.Text)
+			t.Fatalf("view never caught up: on screen v%d, hub v%d", d.view.AppliedVersion(), last)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
-	<-done
+	<-done // the bridge has stopped: reading widgets here races with nothing
+	if got := d.view.header.crit.text.Text; got != "2 CRITICAL" {
+		t.Fatalf("critical badge = %q", got)
+	}
+	if strings.Contains(logged.String(), "Error in Fyne call thread") {
+		t.Fatalf("thread misuse logged:\n%s", logged.String())
+	}
 }
 
 func TestThemeSwitchAndTinyWindow(t *testing.T) {
