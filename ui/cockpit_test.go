@@ -3,9 +3,9 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log"
 	"os"
-	"errors"
 	"strings"
 	"testing"
 	"time"
