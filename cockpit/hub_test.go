@@ -326,3 +326,83 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+type refused struct{}
+
+func (refused) Error() string   { return "400 bad_data: parse error at char 5" }
+func (refused) Retryable() bool { return false }
+
+func (f *fakeMetrics) setFail(err error) {
+	f.mu.Lock()
+	f.fail = err
+	f.mu.Unlock()
+}
+
+func (f *fakeMetrics) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func TestPollerBacksOffADownSourceAndRecoversInOneInterval(t *testing.T) {
+	clk := clock.NewFake(t0)
+	src := &fakeMetrics{name: "prom"}
+	specs := make([]PanelSpec, 5)
+	for i := range specs {
+		specs[i] = PanelSpec{Title: fmt.Sprint("p", i), Source: "prom", Type: PanelStat}
+	}
+	h := NewHub(clk, HubOptions{Panels: specs})
+	p := &Poller{Hub: h, Clock: clk, Panels: specs, Refresh: 15 * time.Second, Sources: map[string]datasource.MetricsSource{"prom": src}}
+	refresh := func() {
+		clk.Advance(15 * time.Second)
+		p.RefreshAll(context.Background())
+	}
+	refresh() // healthy: 5 queries
+	src.setFail(errors.New("503 Service Unavailable"))
+	refresh() // 5 failing queries
+	refresh() // 5 failing queries: now down
+	before := src.callCount()
+	for range 10 { // ten refreshes while down: one probe each
+		refresh()
+	}
+	if got := src.callCount() - before; got != 10 {
+		t.Fatalf("%d queries in 10 refreshes of a down source, want 10 probes", got)
+	}
+	s := h.Publish()
+	for _, ps := range s.Panels {
+		if ps.Status != StatusStale || !strings.Contains(ps.Err, "503") {
+			t.Fatalf("panel %s: %s %q", ps.Spec.Title, ps.Status, ps.Err)
+		}
+	}
+	src.setFail(nil)
+	refresh() // the probe succeeds and every panel is fresh in this same refresh
+	for _, ps := range h.Publish().Panels {
+		if ps.Status != StatusOK {
+			t.Fatalf("after recovery panel %s is %s", ps.Spec.Title, ps.Status)
+		}
+	}
+}
+
+func TestPollerDoesNotHotRetryConfigErrors(t *testing.T) {
+	clk := clock.NewFake(t0)
+	src := &fakeMetrics{name: "prom", fail: refused{}}
+	specs := []PanelSpec{{Title: "typo", Source: "prom", Type: PanelStat}}
+	h := NewHub(clk, HubOptions{Panels: specs})
+	p := &Poller{Hub: h, Clock: clk, Panels: specs, Refresh: 15 * time.Second, Sources: map[string]datasource.MetricsSource{"prom": src}}
+	p.RefreshAll(context.Background())
+	for range 19 { // 19 × 15 s < 5 min hold
+		clk.Advance(15 * time.Second)
+		p.RefreshAll(context.Background())
+	}
+	if n := src.callCount(); n != 1 {
+		t.Fatalf("bad query sent %d times in under 5 minutes", n)
+	}
+	if s := h.Publish(); s.Panels[0].Status != StatusError || !strings.Contains(s.Panels[0].Err, "bad_data") {
+		t.Fatalf("panel = %+v", s.Panels[0])
+	}
+	clk.Advance(time.Minute) // hold over: tried again
+	p.RefreshAll(context.Background())
+	if n := src.callCount(); n != 2 {
+		t.Fatalf("after the hold: %d calls", n)
+	}
+}

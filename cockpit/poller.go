@@ -16,6 +16,14 @@ import (
 // Poller refreshes every panel on the clock: all panels at once, at most Concurrency
 // queries in flight, each bounded by Timeout. Results land in the hub; a failing source
 // turns its panels stale and its chip red, and never stops the other panels.
+//
+// Two things keep a failing source from being hammered. A source whose every query
+// failed (retryably) on two refreshes in a row is considered down: from then on each
+// refresh sends it one probe query instead of all its panels' queries, and the first
+// probe that succeeds brings every panel back in the same refresh, so recovery shows
+// within one interval. And a panel whose query failed for a reason that will not go
+// away by itself (bad PromQL, a refused credential: see datasource.Retryable) is not
+// retried for HoldConfigErrors, so a typo does not cost a request every interval.
 type Poller struct {
 	Hub         *Hub
 	Clock       clock.Clock
@@ -24,11 +32,24 @@ type Poller struct {
 	Refresh     time.Duration
 	Timeout     time.Duration
 	Concurrency int
-	Log         *slog.Logger
+	// HoldConfigErrors is how long a panel with a non-retryable error waits before
+	// trying again (default 10 × Refresh, at least 5 minutes).
+	HoldConfigErrors time.Duration
+	Log              *slog.Logger
 
-	mu     sync.Mutex
-	health map[string]datasource.Health
+	mu      sync.Mutex
+	health  map[string]datasource.Health
+	sources map[string]*sourceState
+	holds   map[int]time.Time // panel → no query before this
 }
+
+type sourceState struct {
+	failedRefreshes int // consecutive refreshes in which every query failed retryably
+	down            bool
+}
+
+// downAfter is how many all-failed refreshes in a row mark a source down.
+const downAfter = 2
 
 func (p *Poller) defaults() {
 	if p.Refresh <= 0 {
@@ -39,6 +60,9 @@ func (p *Poller) defaults() {
 	}
 	if p.Concurrency <= 0 {
 		p.Concurrency = 4
+	}
+	if p.HoldConfigErrors <= 0 {
+		p.HoldConfigErrors = max(10*p.Refresh, 5*time.Minute)
 	}
 	if p.Log == nil {
 		p.Log = slog.Default()
@@ -60,25 +84,123 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
-// RefreshAll queries every panel once and waits for all of them.
+// RefreshAll queries every panel once (as the rules above allow) and waits for all of
+// them. Sources are refreshed side by side; a slow one delays no other.
 func (p *Poller) RefreshAll(ctx context.Context) {
 	p.defaults()
 	now := p.Clock.Now()
+	bySource := map[string][]int{}
+	var order []string
+	p.mu.Lock()
+	for i, spec := range p.Panels {
+		if until, held := p.holds[i]; held && now.Before(until) {
+			continue
+		}
+		if _, seen := bySource[spec.Source]; !seen {
+			order = append(order, spec.Source)
+		}
+		bySource[spec.Source] = append(bySource[spec.Source], i)
+	}
+	p.mu.Unlock()
 	sem := make(chan struct{}, p.Concurrency)
 	var wg sync.WaitGroup
-	for i, spec := range p.Panels {
+	for _, name := range order {
+		wg.Go(func() { p.refreshSource(ctx, name, bySource[name], now, sem) })
+	}
+	wg.Wait()
+}
+
+func (p *Poller) refreshSource(ctx context.Context, name string, panels []int, now time.Time, sem chan struct{}) {
+	p.mu.Lock()
+	if p.sources == nil {
+		p.sources = map[string]*sourceState{}
+	}
+	st := p.sources[name]
+	if st == nil {
+		st = &sourceState{}
+		p.sources[name] = st
+	}
+	down := st.down
+	p.mu.Unlock()
+
+	if down { // one probe; the rest only if it gets through
+		err := p.runPanels(ctx, panels[:1], now, sem)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			for _, i := range panels[1:] {
+				p.Hub.SetPanel(i, datasource.Result{}, fmt.Errorf("source %s is down; probing it every %s: %w", name, p.Refresh, err))
+			}
+			return
+		}
+		p.Log.Info("source is back", "source", name)
+		p.mu.Lock()
+		st.down, st.failedRefreshes = false, 0
+		p.mu.Unlock()
+		panels = panels[1:]
+	}
+	err := p.runPanels(ctx, panels, now, sem)
+	if ctx.Err() != nil || len(panels) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err == nil {
+		st.failedRefreshes = 0
+		return
+	}
+	st.failedRefreshes++
+	if st.failedRefreshes >= downAfter && !st.down {
+		st.down = true
+		p.Log.Warn("source is down; probing with one query per refresh", "source", name, "err", err)
+	}
+}
+
+// runPanels queries the given panels concurrently and records the results. It returns
+// an error only when every one of them failed retryably (the source itself looks
+// broken), namely the last such error.
+func (p *Poller) runPanels(ctx context.Context, panels []int, now time.Time, sem chan struct{}) error {
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		failed  int
+		lastErr error
+	)
+	for _, i := range panels {
+		spec := p.Panels[i]
 		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		wg.Go(func() {
+			defer func() { <-sem }()
 			res, err := p.queryPanel(ctx, spec, now)
 			if ctx.Err() != nil {
 				return // shutting down: not a source failure
 			}
 			p.Hub.SetPanel(i, res, err)
-		}()
+			if err == nil {
+				return
+			}
+			if !datasource.Retryable(err) {
+				p.mu.Lock()
+				if p.holds == nil {
+					p.holds = map[int]time.Time{}
+				}
+				p.holds[i] = now.Add(p.HoldConfigErrors)
+				p.mu.Unlock()
+				p.Log.Warn("panel query refused; not retrying it for a while", "panel", spec.Title, "retry_after", p.HoldConfigErrors, "err", err)
+				return
+			}
+			mu.Lock()
+			failed++
+			lastErr = err
+			mu.Unlock()
+		})
 	}
 	wg.Wait()
+	if failed > 0 && failed == len(panels) {
+		return lastErr
+	}
+	return nil
 }
 
 // queryPanel runs one panel's query, turning a panic inside a source into an error on
@@ -86,7 +208,7 @@ func (p *Poller) RefreshAll(ctx context.Context) {
 func (p *Poller) queryPanel(ctx context.Context, spec PanelSpec, now time.Time) (res datasource.Result, err error) {
 	src, ok := p.Sources[spec.Source]
 	if !ok {
-		return res, fmt.Errorf("panel %q: source %q: %w", spec.Title, spec.Source, datasource.ErrUnknownSource)
+		return res, configError{fmt.Errorf("panel %q: source %q: %w", spec.Title, spec.Source, datasource.ErrUnknownSource)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -213,3 +335,9 @@ func followOnce(ctx context.Context, hub *Hub, clk clock.Clock, src datasource.A
 	}
 	return sub.Err()
 }
+
+// configError marks a failure that no retry will fix.
+type configError struct{ error }
+
+func (e configError) Unwrap() error   { return e.error }
+func (e configError) Retryable() bool { return false }

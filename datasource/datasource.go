@@ -145,3 +145,16 @@ type Health struct {
 
 // ErrUnknownSource is returned when a panel names a source that is not configured.
 var ErrUnknownSource = errors.New("unknown source")
+
+// Retryable reports whether a query error may clear up by itself (a 503, a timeout) and
+// so is worth retrying on the next refresh, as opposed to a configuration problem (bad
+// PromQL, a refused credential) that will fail the same way until someone fixes it.
+// Errors say so by having a Retryable() bool method; any other error counts as
+// retryable.
+func Retryable(err error) bool {
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
+	}
+	return true
+}
