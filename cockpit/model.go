@@ -41,6 +41,10 @@ type PanelSpec struct {
 	Row        string
 	// Points is how many points a range query asks for (one per pixel of the chart).
 	Points int
+	// Objective is an SLO panel's target in percent (99.9) over Window (default 30d);
+	// its Query is a ratio of bad to all events with $window as the rate window.
+	Objective float64
+	Window    time.Duration
 }
 
 // PanelStatus is a panel's visible state; each one looks different on screen.

@@ -222,6 +222,8 @@ func (p *Poller) queryPanel(ctx context.Context, spec PanelSpec, now time.Time) 
 	switch spec.Type {
 	case PanelTimeseries:
 		res, err = src.QueryRange(qctx, spec.Query, RangeFor(spec, now))
+	case PanelSLO:
+		res, err = querySLO(qctx, src, spec, now)
 	default:
 		res, err = src.Query(qctx, spec.Query, now)
 	}
@@ -341,3 +343,25 @@ type configError struct{ error }
 
 func (e configError) Unwrap() error   { return e.error }
 func (e configError) Retryable() bool { return false }
+
+// querySLO asks for the error ratio over every SLO window and returns one series per
+// window, labelled window="5m" and so on. Any failure fails the panel: half an SLO is
+// worse than a stale one.
+func querySLO(ctx context.Context, src datasource.MetricsSource, spec PanelSpec, now time.Time) (datasource.Result, error) {
+	var out datasource.Result
+	for _, w := range SLOWindows(spec.objectiveWindow()) {
+		r, err := src.Query(ctx, SLOQuery(spec.Query, w), now)
+		if err != nil {
+			return datasource.Result{}, fmt.Errorf("SLO window %s: %w", PromDuration(w), err)
+		}
+		out.Warnings = append(out.Warnings, r.Warnings...)
+		if len(r.Series) == 0 || len(r.Series[0].Samples) == 0 {
+			continue
+		}
+		out.Series = append(out.Series, datasource.Series{
+			Labels:  map[string]string{sloWindowLabel: PromDuration(w)},
+			Samples: r.Series[0].Samples[len(r.Series[0].Samples)-1:],
+		})
+	}
+	return out, nil
+}

@@ -289,15 +289,24 @@ runbooks:
 			src: `metrics:
   sources: [{name: prod, url: "http://prom:9090"}]
   panels:
-    - {title: a, type: slo, query: ratio, objective: 100}
-    - {title: b, type: slo, query: ratio, objective: -1}
-    - {title: c, type: slo, query: ratio}
+    - {title: a, type: slo, query: "r[$window]", objective: 100}
+    - {title: b, type: slo, query: "r[$window]", objective: -1}
+    - {title: c, type: slo, query: "r[$window]"}
 `,
 			want: []string{
 				`opscockpit.yaml:4: metrics.panels[0].objective: objective 100 out of range (want a percentage strictly between 0 and 100, such as 99.9)`,
 				`opscockpit.yaml:5: metrics.panels[1].objective: objective -1 out of range (want a percentage strictly between 0 and 100, such as 99.9)`,
 				`opscockpit.yaml:6: metrics.panels[2].objective: missing objective for an slo panel (a percentage such as 99.9)`,
 			},
+		},
+		{
+			name: "slo query without $window",
+			src: `metrics:
+  sources: [{name: p, url: "http://p:9090"}]
+  panels:
+    - {title: a, type: slo, query: "sum(rate(err[5m]))", objective: 99.9}
+`,
+			want: []string{`opscockpit.yaml:4: metrics.panels[0].query: an slo query is a ratio of bad to all events with $window as its rate window, e.g. sum(rate(errors[$window])) / sum(rate(requests[$window]))`},
 		},
 		{
 			name: "other panel checks",
@@ -466,7 +475,7 @@ func TestDefaults(t *testing.T) {
   panels:
     - {title: a, type: stat, query: up}
     - {title: b, type: timeseries, query: up}
-    - {title: c, type: slo, query: ratio, objective: 99.5}
+    - {title: c, type: slo, query: "r[$window]", objective: 99.5}
 alerts:
   alertmanagers: [{name: main, urls: ["http://am:9093"]}]
 `,

@@ -159,6 +159,9 @@ func (c *Config) validatePanel(p *problems, i int, pn *Panel, sources map[string
 			p.add(f+".objective", "objective %v out of range (want a percentage strictly between 0 and 100, such as 99.9)", pn.Objective)
 		}
 	}
+	if pn.Type == PanelSLO && strings.TrimSpace(pn.Query) != "" && !strings.Contains(pn.Query, "$window") {
+		p.add(f+".query", "an slo query is a ratio of bad to all events with $window as its rate window, e.g. sum(rate(errors[$window])) / sum(rate(requests[$window]))")
+	}
 }
 
 // panelSource is the source a panel queries once defaults apply: its own, else the

@@ -19,6 +19,7 @@ import (
 // metricsView shows the configured panels: stat tiles across the top, charts below.
 type metricsView struct {
 	tiles  []*statTile
+	slos   []*sloTile
 	charts []*chartPanel
 	byIdx  map[int]interface {
 		apply(cockpit.PanelState, time.Time)
@@ -38,6 +39,11 @@ func newMetricsView(specs []cockpit.PanelSpec) *metricsView {
 			m.charts = append(m.charts, c)
 			m.byIdx[i] = c
 			charts = append(charts, c.box)
+		case cockpit.PanelSLO:
+			t := newSLOTile()
+			m.slos = append(m.slos, t)
+			m.byIdx[i] = t
+			tiles = append(tiles, t.box)
 		default:
 			t := newStatTile()
 			m.tiles = append(m.tiles, t)
@@ -206,4 +212,93 @@ func (c *chartPanel) apply(p cockpit.PanelState, now time.Time) {
 		opts.Start, opts.End = r.Start, r.End
 	}
 	c.chart.SetData(lines, opts)
+}
+
+// sloTile shows an SLO: the error budget left as the big number, the burn rates of the
+// two alerting window pairs, and PAGE or TICKET when a pair burns too fast.
+type sloTile struct {
+	title  *line
+	level  *badge
+	value  *canvas.Text
+	fast   *line
+	slow   *line
+	status *line
+	accent *canvas.Rectangle
+	bg     *canvas.Rectangle
+	box    fyne.CanvasObject
+}
+
+func newSLOTile() *sloTile {
+	t := &sloTile{
+		title:  newLine(SizeNameCaption, fyne.TextStyle{Bold: true}),
+		level:  newBadge("", ColorOK, 1),
+		value:  newText("–", 2.6, true),
+		fast:   newLine(SizeNameSmall, fyne.TextStyle{Monospace: true}),
+		slow:   newLine(SizeNameSmall, fyne.TextStyle{Monospace: true}),
+		status: newLine(SizeNameSmall, fyne.TextStyle{}),
+		accent: canvas.NewRectangle(ColorMuted),
+	}
+	t.accent.SetMinSize(fyne.NewSize(6, 0))
+	top := container.NewBorder(nil, nil, nil, container.NewCenter(t.level.box), t.title.RichText)
+	body, bg := card(container.NewVBox(top, t.value, t.fast.RichText, t.slow.RichText, t.status.RichText))
+	t.bg = bg
+	t.box = container.NewBorder(nil, nil, t.accent, nil, body)
+	return t
+}
+
+func (t *sloTile) apply(p cockpit.PanelState, now time.Time) {
+	t.bg.FillColor = theme.Color(ColorNameSurface)
+	t.bg.Refresh()
+	st := cockpit.EvaluateSLO(p.Spec, p.Result)
+	window := p.Spec.Window
+	if window <= 0 {
+		window = 30 * 24 * time.Hour
+	}
+	t.title.set(strings.ToUpper(p.Spec.Title), ColorNameMuted)
+
+	levelText, levelCol := "OK", color.Color(ColorOK)
+	switch st.Level {
+	case cockpit.SLOPage:
+		levelText, levelCol = "PAGE", ColorCritical
+	case cockpit.SLOTicket:
+		levelText, levelCol = "TICKET", ColorWarning
+	case cockpit.SLOUnknown:
+		levelText, levelCol = "NO DATA", ColorMuted
+	}
+	t.level.set(levelText, levelCol)
+	t.accent.FillColor = levelCol
+	t.accent.Refresh()
+
+	val, col := "–", fg()
+	if !math.IsNaN(st.BudgetRemaining) {
+		val = chart.FormatValue(st.BudgetRemaining, "percentunit", 1) + " left"
+		if st.BudgetRemaining < 0 {
+			col = ColorCritical
+		}
+	}
+	if p.Status == cockpit.StatusStale || p.Status == cockpit.StatusError {
+		col = withAlpha(col, 0x80)
+	}
+	setText(t.value, val, col)
+	burn := func(w time.Duration) string {
+		b := st.Burn(w)
+		if math.IsNaN(b) {
+			return cockpit.PromDuration(w) + " –"
+		}
+		return fmt.Sprintf("%s %.1f×", cockpit.PromDuration(w), b)
+	}
+	pair := func(bp cockpit.BurnPair) (string, fyne.ThemeColorName) {
+		col := theme.ColorNameForeground
+		if b := min(st.Burn(bp.Long), st.Burn(bp.Short)); b > bp.Factor { // NaN compares false
+			col = theme.ColorNameError
+		}
+		return fmt.Sprintf("burn %s  %s", burn(bp.Long), burn(bp.Short)), col
+	}
+	t.fast.set(pair(cockpit.FastBurn))
+	t.slow.set(pair(cockpit.SlowBurn))
+	if msg, col := statusLine(p, now); msg != "" {
+		t.status.set(msg, col)
+	} else {
+		t.status.set(fmt.Sprintf("objective %g%% over %s", p.Spec.Objective, cockpit.PromDuration(window)), ColorNameMuted)
+	}
 }

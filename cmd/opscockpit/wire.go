@@ -113,6 +113,7 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 			Title: p.Title, Type: cockpit.PanelType(p.Type), Source: p.Source, Query: p.Query,
 			Unit: p.Unit, Decimals: -1, Legend: p.Legend, Min: p.Min, Max: p.Max,
 			Range: time.Duration(p.Range), Row: p.Row, Points: 600,
+			Objective: p.Objective, Window: time.Duration(p.Window),
 		}
 		if p.Decimals != nil {
 			spec.Decimals = *p.Decimals
