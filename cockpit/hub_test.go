@@ -406,3 +406,32 @@ func TestPollerDoesNotHotRetryConfigErrors(t *testing.T) {
 		t.Fatalf("after the hold: %d calls", n)
 	}
 }
+
+type rangeRecorder struct {
+	fakeMetrics
+	mu   sync.Mutex
+	last datasource.Range
+}
+
+func (r *rangeRecorder) QueryRange(ctx context.Context, q string, rg datasource.Range) (datasource.Result, error) {
+	r.mu.Lock()
+	r.last = rg
+	r.mu.Unlock()
+	return r.fakeMetrics.QueryRange(ctx, q, rg)
+}
+
+func TestPollerAsksOnePointPerPixel(t *testing.T) {
+	clk := clock.NewFake(t0)
+	src := &rangeRecorder{fakeMetrics: fakeMetrics{name: "p"}}
+	specs := []PanelSpec{{Title: "c", Source: "p", Type: PanelTimeseries, Range: 30 * time.Minute, Points: 600}}
+	p := &Poller{Hub: NewHub(clk, HubOptions{Panels: specs}), Clock: clk, Panels: specs, Sources: map[string]datasource.MetricsSource{"p": src}}
+	p.RefreshAll(context.Background())
+	if src.last.Step != 3*time.Second {
+		t.Fatalf("default step %s", src.last.Step)
+	}
+	p.SetPoints(0, 900) // the chart is 900 px wide
+	p.RefreshAll(context.Background())
+	if src.last.Step != 2*time.Second {
+		t.Fatalf("step for 900 px = %s, want 2s", src.last.Step)
+	}
+}

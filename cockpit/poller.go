@@ -41,6 +41,21 @@ type Poller struct {
 	health  map[string]datasource.Health
 	sources map[string]*sourceState
 	holds   map[int]time.Time // panel → no query before this
+	points  map[int]int       // panel → chart width in pixels, as last drawn
+}
+
+// SetPoints tells the poller how many pixels wide panel i's chart is, so its range
+// query asks for one point per pixel from the next refresh on. Safe from any goroutine.
+func (p *Poller) SetPoints(i, pixels int) {
+	if pixels <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.points == nil {
+		p.points = map[int]int{}
+	}
+	p.points[i] = pixels
 }
 
 type sourceState struct {
@@ -169,6 +184,11 @@ func (p *Poller) runPanels(ctx context.Context, panels []int, now time.Time, sem
 	)
 	for _, i := range panels {
 		spec := p.Panels[i]
+		p.mu.Lock()
+		if n, ok := p.points[i]; ok {
+			spec.Points = n
+		}
+		p.mu.Unlock()
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()

@@ -30,6 +30,9 @@ type Deps struct {
 	Now      func() time.Time // for "reviewed N days ago"; defaults to Clock.Now
 	// StaleRunbookAfter marks runbooks not reviewed for this long (default 90 days).
 	StaleRunbookAfter time.Duration
+	// ChartWidth, when set, hears each time-series panel's width in pixels (panel index
+	// in Panels), so range queries can ask for one point per pixel.
+	ChartWidth func(panel, pixels int)
 }
 
 // Cockpit is the command-center view: header, metrics, alerts, runbook and risks.
@@ -60,7 +63,7 @@ func New(d Deps) *Cockpit {
 	}
 	c := &Cockpit{deps: d}
 	c.header = newHeader()
-	c.metrics = newMetricsView(d.Panels)
+	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter)
 	c.alerts = newAlertsView(func(a datasource.Alert) { c.runbook.show(a, c.deps.Now()) })
 	c.risks = newRiskPlaceholder()

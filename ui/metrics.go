@@ -27,7 +27,7 @@ type metricsView struct {
 	box fyne.CanvasObject
 }
 
-func newMetricsView(specs []cockpit.PanelSpec) *metricsView {
+func newMetricsView(specs []cockpit.PanelSpec, chartWidth func(panel, pixels int)) *metricsView {
 	m := &metricsView{byIdx: map[int]interface {
 		apply(cockpit.PanelState, time.Time)
 	}{}}
@@ -35,7 +35,11 @@ func newMetricsView(specs []cockpit.PanelSpec) *metricsView {
 	for i, p := range specs {
 		switch p.Type {
 		case cockpit.PanelTimeseries:
-			c := newChartPanel()
+			var onWidth func(int)
+			if chartWidth != nil {
+				onWidth = func(px int) { chartWidth(i, px) }
+			}
+			c := newChartPanel(onWidth)
 			m.charts = append(m.charts, c)
 			m.byIdx[i] = c
 			charts = append(charts, c.box)
@@ -184,14 +188,50 @@ type chartPanel struct {
 	box    fyne.CanvasObject
 }
 
-func newChartPanel() *chartPanel {
+func newChartPanel(onWidth func(pixels int)) *chartPanel {
 	c := &chartPanel{title: newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}), status: newLine(SizeNameSmall, fyne.TextStyle{}), chart: chart.New()}
+	var plot fyne.CanvasObject = c.chart
+	if onWidth != nil {
+		plot = container.New(&widthWatch{report: onWidth}, c.chart)
+	}
 	top := container.NewGridWithColumns(2, c.title.RichText, c.status.RichText)
 	c.status.seg.Style.Alignment = fyne.TextAlignTrailing
-	body, bg := card(container.NewBorder(top, nil, nil, nil, c.chart))
+	body, bg := card(container.NewBorder(top, nil, nil, nil, plot))
 	c.bg = bg
 	c.box = body
 	return c
+}
+
+// widthWatch lays out one object to fill it and reports its width in pixels whenever
+// that changes.
+type widthWatch struct {
+	report func(pixels int)
+	last   int
+}
+
+func (w *widthWatch) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+	scale := float32(1)
+	if len(objs) > 0 {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(objs[0]); c != nil {
+			scale = c.Scale()
+		}
+	}
+	if px := int(size.Width * scale); px > 0 && px != w.last {
+		w.last = px
+		w.report(px)
+	}
+}
+
+func (w *widthWatch) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
 }
 
 func (c *chartPanel) apply(p cockpit.PanelState, now time.Time) {

@@ -105,6 +105,7 @@ func (s *system) uiDeps() ui.Deps {
 	return ui.Deps{
 		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
+		ChartWidth:        s.poller.SetPoints,
 	}
 }
 
