@@ -19,6 +19,7 @@ import (
 type Hub struct {
 	clk      clock.Clock
 	scenario func() ScenarioState
+	onAlerts func(string, int)
 
 	mu        sync.Mutex
 	title     string
@@ -40,6 +41,8 @@ type HubOptions struct {
 	Panels []PanelSpec
 	// Scenario, when set, is asked where the playing scenario is at each snapshot.
 	Scenario func() ScenarioState
+	// OnAlertEvent, when set, hears of every alert event applied (for self-metrics).
+	OnAlertEvent func(source string, alerts int)
 }
 
 // NewHub returns a hub with every panel loading and no alerts.
@@ -47,6 +50,7 @@ func NewHub(clk clock.Clock, opts HubOptions) *Hub {
 	h := &Hub{
 		clk:       clk,
 		scenario:  opts.Scenario,
+		onAlerts:  opts.OnAlertEvent,
 		title:     opts.Title,
 		alerts:    map[string]map[string]datasource.Alert{},
 		truncated: map[string]int{},
@@ -106,6 +110,9 @@ func (h *Hub) SetPanel(i int, res datasource.Result, err error) {
 // a Delta upserts, and within a source the newest UpdatedAt for a fingerprint wins, so
 // replays and out-of-order deliveries are harmless.
 func (h *Hub) ApplyAlerts(ev datasource.AlertEvent) {
+	if h.onAlerts != nil {
+		h.onAlerts(ev.Source, len(ev.Alerts))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	cur := h.alerts[ev.Source]

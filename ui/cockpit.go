@@ -33,6 +33,9 @@ type Deps struct {
 	// ChartWidth, when set, hears each time-series panel's width in pixels (panel index
 	// in Panels), so range queries can ask for one point per pixel.
 	ChartWidth func(panel, pixels int)
+	// Observe, when set, hears how long each snapshot took to apply on the UI goroutine
+	// and how many snapshots the screen was behind the model at that moment.
+	Observe func(cost time.Duration, lag uint64)
 }
 
 // Cockpit is the command-center view: header, metrics, alerts, runbook and risks.
@@ -86,6 +89,12 @@ func (c *Cockpit) Content() fyne.CanvasObject { return c.content }
 func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	if s == nil {
 		return
+	}
+	if c.deps.Observe != nil {
+		start := time.Now() // measuring, not scheduling: the wall clock is right here
+		defer func() {
+			c.deps.Observe(time.Since(start), c.deps.Hub.Snapshot().Version-s.Version)
+		}()
 	}
 	c.last = s
 	c.bg.FillColor = theme.Color(theme.ColorNameBackground)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quitAfter := fs.Duration("quit-after", 0, "close the window after this long (smoke tests, timed displays); 0 = never")
 	firstFrame := fs.Bool("exit-after-first-frame", false, "quit as soon as the first frame is up (start-up benchmarks)")
+	webListen := fs.String("web.listen-address", "", "serve the cockpit's own /metrics here, e.g. 127.0.0.1:9099 (overrides web.listen; off by default)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -70,6 +72,12 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if addr := cmp.Or(*webListen, cfg.Web.Listen); addr != "" {
+		if _, err := serveMetrics(ctx, addr, sys.metrics.reg, log); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 	sys.start(ctx)
 	go view.Run(ctx)
 
@@ -106,6 +114,10 @@ func (s *system) uiDeps() ui.Deps {
 		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
 		ChartWidth:        s.poller.SetPoints,
+		Observe: func(cost time.Duration, lag uint64) {
+			s.metrics.uiApply.Observe(cost.Seconds())
+			s.metrics.uiLag.Set(float64(lag))
+		},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 // system is everything the cockpit runs, wired from one config.
 type system struct {
 	cfg     *config.Config
+	metrics *selfMetrics
 	clock   clock.Clock    // the cockpit's timeline: virtual while a scenario plays
 	virtual *clock.Virtual // nil without a scenario
 	replay  *replay.Source // nil without a scenario
@@ -81,7 +82,7 @@ func loadScenario(ref string) (*replay.Scenario, error) {
 // one); a configured scenario gets a virtual clock on top of it, and plays from offset
 // at (the config's start offset when at is negative).
 func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.Logger) (*system, error) {
-	s := &system{cfg: cfg, clock: base}
+	s := &system{cfg: cfg, clock: base, metrics: newSelfMetrics()}
 	sources := map[string]datasource.MetricsSource{}
 	if sc := cfg.Scenario; sc != nil {
 		scen, err := loadScenario(sc.File)
@@ -124,7 +125,9 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 		s.panels = append(s.panels, spec)
 	}
 
-	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels}
+	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels, OnAlertEvent: func(src string, _ int) {
+		s.metrics.alertsIn.WithLabelValues(src).Inc()
+	}}
 	if s.replay != nil {
 		opts.Scenario = s.scenarioState
 	}
