@@ -252,10 +252,13 @@ type Subscription struct {
 // Subscribe returns a subscription whose channel already holds the current snapshot.
 func (h *Hub) Subscribe() *Subscription {
 	s := &Subscription{c: make(chan *Snapshot, 1), hub: h}
-	s.c <- h.snap.Load()
+	// Register first, then offer the current snapshot: a Publish that runs in between
+	// either finds the subscription registered or stored its snapshot before our Load,
+	// so the newest snapshot always reaches the new subscriber.
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
+	s.offer(h.snap.Load())
 	return s
 }
 

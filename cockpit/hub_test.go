@@ -435,3 +435,32 @@ func TestPollerAsksOnePointPerPixel(t *testing.T) {
 		t.Fatalf("step for 900 px = %s, want 2s", src.last.Step)
 	}
 }
+
+// A subscriber that joins while snapshots are being published must still end up with
+// the newest one.
+func TestSubscribeDuringPublishGetsTheNewest(t *testing.T) {
+	for range 200 {
+		h := NewHub(clock.NewFake(t0), HubOptions{})
+		done := make(chan uint64)
+		go func() {
+			var last uint64
+			for i := range 20 {
+				h.SetHealth(datasource.Health{Source: "s", LastSuccess: t0.Add(time.Duration(i))})
+				last = h.Publish().Version
+			}
+			done <- last
+		}()
+		sub := h.Subscribe()
+		last := <-done
+		var got uint64
+		for got < last {
+			select {
+			case s := <-sub.C():
+				got = s.Version
+			case <-time.After(2 * time.Second):
+				t.Fatalf("subscriber stuck at v%d, newest is v%d", got, last)
+			}
+		}
+		sub.Close()
+	}
+}
