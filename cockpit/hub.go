@@ -20,6 +20,7 @@ type Hub struct {
 	clk      clock.Clock
 	scenario func() ScenarioState
 	onAlerts func(string, int)
+	feeds    int
 
 	mu        sync.Mutex
 	title     string
@@ -43,6 +44,9 @@ type HubOptions struct {
 	Scenario func() ScenarioState
 	// OnAlertEvent, when set, hears of every alert event applied (for self-metrics).
 	OnAlertEvent func(source string, alerts int)
+	// AlertFeeds is how many alert sources are configured. With none, an empty alert
+	// list means "not watching", never "all clear".
+	AlertFeeds int
 }
 
 // NewHub returns a hub with every panel loading and no alerts.
@@ -51,6 +55,7 @@ func NewHub(clk clock.Clock, opts HubOptions) *Hub {
 		clk:       clk,
 		scenario:  opts.Scenario,
 		onAlerts:  opts.OnAlertEvent,
+		feeds:     opts.AlertFeeds,
 		title:     opts.Title,
 		alerts:    map[string]map[string]datasource.Alert{},
 		truncated: map[string]int{},
@@ -196,7 +201,7 @@ func (h *Hub) build() *Snapshot {
 	}
 	h.mu.Lock()
 	h.version++
-	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels)}
+	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds}
 	merged := make(map[string]datasource.Alert)
 	for _, bySrc := range h.alerts {
 		for fp, a := range bySrc {

@@ -93,7 +93,9 @@ type Snapshot struct {
 	Alerts []datasource.Alert
 	// Truncated counts alerts the sources reported but did not send.
 	Truncated int
-	Sources   []datasource.Health
+	// AlertFeeds is how many alert sources are configured (0: alerts are not watched).
+	AlertFeeds int
+	Sources    []datasource.Health
 }
 
 // Counts of alerts by condition.

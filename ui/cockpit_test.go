@@ -58,7 +58,7 @@ func newDemo(t *testing.T) *demo {
 			Thresholds: []cockpit.Threshold{{Value: 0.5, Color: "amber"}, {Value: 1, Color: "red"}}},
 		{Title: "Requests by version", Type: cockpit.PanelTimeseries, Source: "scenario", Query: byVersionQ, Unit: "reqps", Decimals: -1, Legend: "{{version}}", Range: 20 * time.Minute},
 	}
-	hub := cockpit.NewHub(clk, cockpit.HubOptions{Title: "Demo incident", Panels: panels, Scenario: func() cockpit.ScenarioState {
+	hub := cockpit.NewHub(clk, cockpit.HubOptions{Title: "Demo incident", Panels: panels, AlertFeeds: 1, Scenario: func() cockpit.ScenarioState {
 		off, _ := src.Offset(clk.Now())
 		return cockpit.ScenarioState{Name: sc.Name, Offset: off, Duration: sc.Duration, Speed: 1}
 	}})
@@ -280,4 +280,16 @@ func textsOf(o fyne.CanvasObject) string {
 	}
 	walk(o)
 	return b.String()
+}
+
+func TestNoAlertFeedIsNotAllClear(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(NewTheme(false))
+	clk := clock.NewFake(t0)
+	hub := cockpit.NewHub(clk, cockpit.HubOptions{Title: "metrics only"})
+	view := New(Deps{Hub: hub, Clock: clk})
+	test.NewTempWindow(t, view.Content())
+	view.Apply(hub.Snapshot())
+	if got := view.header.crit.text.Text; got != "NO ALERT FEED" {
+		t.Fatalf("badge with no alert source = %q", got)
+	}
 }

@@ -72,6 +72,9 @@ func (h *header) apply(s *cockpit.Snapshot) {
 	case c.Critical > 0:
 		h.crit.set(fmt.Sprintf("%d CRITICAL", c.Critical), ColorCritical)
 		h.crit.box.Show()
+	case s.AlertFeeds == 0: // nothing watched: an empty list proves nothing
+		h.crit.set("NO ALERT FEED", ColorMuted)
+		h.crit.box.Show()
 	case c.Firing == 0:
 		h.crit.set("ALL CLEAR", ColorOK)
 		h.crit.box.Show()

@@ -134,14 +134,14 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 }
 
-// Live sources are not wired yet: a config naming one must fail loudly, never fall back
-// to pretend data.
-func TestLiveSourcesAreRefusedUntilTheyExist(t *testing.T) {
-	cfg, err := config.Load([]byte("metrics:\n  sources:\n    - name: prod\n      url: http://127.0.0.1:9090\n  panels:\n    - {title: p, type: stat, query: up}\n"), "x.yaml")
+// Alert sources are not wired yet: a config naming one must fail loudly, never fall
+// back to pretend data.
+func TestUnbuiltSourcesAreRefused(t *testing.T) {
+	cfg, err := config.Load([]byte("alerts:\n  alertmanagers:\n    - name: am\n      urls: [http://127.0.0.1:9093]\nscenario: {file: embedded:checkout-deploy}\n"), "x.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := assemble(cfg, clock.Real{}, -1, quiet()); err == nil || !strings.Contains(err.Error(), "issue #3") {
+	if _, err := assemble(cfg, clock.Real{}, -1, quiet()); err == nil || !strings.Contains(err.Error(), "issue #4") {
 		t.Fatalf("assemble = %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/config"
 	"github.com/opscockpit/opscockpit/datasource"
+	promsrc "github.com/opscockpit/opscockpit/datasource/prometheus"
 	"github.com/opscockpit/opscockpit/datasource/replay"
 	"github.com/opscockpit/opscockpit/runbooks"
 )
@@ -98,10 +99,21 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 		sources[config.ScenarioSource] = s.replay
 		s.alerts = append(s.alerts, s.replay)
 	}
-	var unsupported []error
-	for _, src := range cfg.Metrics.Sources {
-		unsupported = append(unsupported, fmt.Errorf("metrics source %q (%s): live Prometheus sources arrive with issue #3; use a scenario until then", src.Name, src.URL))
+	if len(cfg.Metrics.Sources) > 0 {
+		pm := promsrc.NewMetrics(s.metrics.reg)
+		for _, src := range cfg.Metrics.Sources {
+			opts := promsrc.Options{Name: src.Name, URL: src.URL, Now: base.Now, Metrics: pm}
+			if src.HTTPConfig != nil {
+				opts.HTTPConfig = *src.HTTPConfig
+			}
+			ps, err := promsrc.New(opts)
+			if err != nil {
+				return nil, fmt.Errorf("metrics source %q: %w", src.Name, err)
+			}
+			sources[src.Name] = ps
+		}
 	}
+	var unsupported []error
 	if n := len(cfg.Alerts.Alertmanagers) + len(cfg.Alerts.Streams); n > 0 || cfg.Alerts.Webhook != nil {
 		unsupported = append(unsupported, errors.New("alerts: Alertmanager, webhook and stream sources arrive with issue #4; use a scenario until then"))
 	}
@@ -125,7 +137,7 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 		s.panels = append(s.panels, spec)
 	}
 
-	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels, OnAlertEvent: func(src string, _ int) {
+	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels, AlertFeeds: len(s.alerts), OnAlertEvent: func(src string, _ int) {
 		s.metrics.alertsIn.WithLabelValues(src).Inc()
 	}}
 	if s.replay != nil {
