@@ -30,6 +30,10 @@ type Hub struct {
 	health    map[string]datasource.Health
 	subs      map[*Subscription]struct{}
 	version   uint64
+	// sorted is the merged, display-ordered alert list of the last build; it is rebuilt
+	// only when alerts changed, so panel-only snapshots (the common case) skip the merge.
+	sorted      []datasource.Alert
+	alertsDirty bool
 
 	dirty chan struct{}
 	pubMu sync.Mutex // one publisher at a time keeps versions in order
@@ -135,6 +139,7 @@ func (h *Hub) ApplyAlerts(ev datasource.AlertEvent) {
 		cur[a.Fingerprint] = a
 	}
 	h.truncated[ev.Source] = ev.Truncated
+	h.alertsDirty = true
 	h.markDirty()
 }
 
@@ -202,24 +207,32 @@ func (h *Hub) build() *Snapshot {
 	h.mu.Lock()
 	h.version++
 	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds}
-	merged := make(map[string]datasource.Alert)
-	for _, bySrc := range h.alerts {
-		for fp, a := range bySrc {
-			if old, ok := merged[fp]; !ok || a.UpdatedAt.After(old.UpdatedAt) {
-				merged[fp] = a
-			}
-		}
-	}
 	for _, n := range h.truncated {
 		s.Truncated += n
 	}
 	for _, hl := range h.health {
 		s.Sources = append(s.Sources, hl)
 	}
-	h.mu.Unlock()
-
-	s.Alerts = slices.Collect(maps.Values(merged))
-	slices.SortFunc(s.Alerts, CompareAlerts)
+	if !h.alertsDirty {
+		s.Alerts = h.sorted
+		h.mu.Unlock()
+	} else {
+		merged := make(map[string]datasource.Alert)
+		for _, bySrc := range h.alerts {
+			for fp, a := range bySrc {
+				if old, ok := merged[fp]; !ok || a.UpdatedAt.After(old.UpdatedAt) {
+					merged[fp] = a
+				}
+			}
+		}
+		h.alertsDirty = false
+		h.mu.Unlock()
+		s.Alerts = slices.Collect(maps.Values(merged))
+		slices.SortFunc(s.Alerts, CompareAlerts)
+		h.mu.Lock()
+		h.sorted = s.Alerts
+		h.mu.Unlock()
+	}
 	slices.SortFunc(s.Sources, func(a, b datasource.Health) int { return cmp.Compare(a.Source, b.Source) })
 	return s
 }

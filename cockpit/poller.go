@@ -29,8 +29,10 @@ type Poller struct {
 	Clock       clock.Clock
 	Sources     map[string]datasource.MetricsSource
 	Panels      []PanelSpec
-	Refresh     time.Duration
-	Timeout     time.Duration
+	Refresh time.Duration
+	Timeout time.Duration
+	// Concurrency caps the queries in flight to one source (default 16: a refresh of a
+	// typical screen goes out at once, over kept-alive connections).
 	Concurrency int
 	// HoldConfigErrors is how long a panel with a non-retryable error waits before
 	// trying again (default 10 × Refresh, at least 5 minutes).
@@ -74,7 +76,7 @@ func (p *Poller) defaults() {
 		p.Timeout = 10 * time.Second
 	}
 	if p.Concurrency <= 0 {
-		p.Concurrency = 4
+		p.Concurrency = 16
 	}
 	if p.HoldConfigErrors <= 0 {
 		p.HoldConfigErrors = max(10*p.Refresh, 5*time.Minute)
@@ -117,9 +119,9 @@ func (p *Poller) RefreshAll(ctx context.Context) {
 		bySource[spec.Source] = append(bySource[spec.Source], i)
 	}
 	p.mu.Unlock()
-	sem := make(chan struct{}, p.Concurrency)
 	var wg sync.WaitGroup
 	for _, name := range order {
+		sem := make(chan struct{}, p.Concurrency) // per source: a slow one holds up no other
 		wg.Go(func() { p.refreshSource(ctx, name, bySource[name], now, sem) })
 	}
 	wg.Wait()
