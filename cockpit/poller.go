@@ -25,10 +25,10 @@ import (
 // away by itself (bad PromQL, a refused credential: see datasource.Retryable) is not
 // retried for HoldConfigErrors, so a typo does not cost a request every interval.
 type Poller struct {
-	Hub         *Hub
-	Clock       clock.Clock
-	Sources     map[string]datasource.MetricsSource
-	Panels      []PanelSpec
+	Hub     *Hub
+	Clock   clock.Clock
+	Sources map[string]datasource.MetricsSource
+	Panels  []PanelSpec
 	Refresh time.Duration
 	Timeout time.Duration
 	// Concurrency caps the queries in flight to one source (default 16: a refresh of a
