@@ -128,7 +128,7 @@ func newAlertRow() *alertRow {
 	sev := container.NewGridWrap(fyne.NewSize(88, 26), r.sev.box)
 	r.age.Alignment = fyne.TextAlignTrailing
 	// a fixed-width age column: texts that change width would otherwise need a relayout
-	age := container.NewGridWrap(fyne.NewSize(190, r.age.MinSize().Height), r.age)
+	age := container.NewGridWrap(fyne.NewSize(150, r.age.MinSize().Height), r.age)
 	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), container.NewCenter(age), r.name.RichText)
 	r.box = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(0, 0, 96, 0), container.NewVBox(r.summary.RichText, r.labels.RichText)))
 	r.ExtendBaseWidget(r)
@@ -148,7 +148,7 @@ func (r *alertRow) apply(a datasource.Alert, now time.Time) {
 	r.name.set(a.Name(), nameCol)
 	age := "for " + cockpit.HumanDuration(now.Sub(a.StartsAt))
 	if a.State == datasource.StateResolved && !a.EndsAt.IsZero() {
-		age = "resolved " + cockpit.HumanDuration(now.Sub(a.EndsAt)) + " ago"
+		age = "ended " + cockpit.HumanDuration(now.Sub(a.EndsAt)) + " ago"
 	}
 	setText(r.age, age, ageCol)
 	summary := a.Annotations["summary"]

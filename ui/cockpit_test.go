@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -292,4 +293,45 @@ func TestNoAlertFeedIsNotAllClear(t *testing.T) {
 	if got := view.header.crit.text.Text; got != "NO ALERT FEED" {
 		t.Fatalf("badge with no alert source = %q", got)
 	}
+}
+
+func TestChartGridAdaptsToTheScreen(t *testing.T) {
+	g := &chartGrid{aspect: 2.2}
+	tests := []struct {
+		n    int
+		size fyne.Size
+		want int
+	}{
+		{4, fyne.NewSize(760, 520), 2},  // laptop: 2×2
+		{4, fyne.NewSize(2200, 500), 4}, // wide wall screen: one row
+		{4, fyne.NewSize(500, 1400), 1}, // portrait: a column
+		{1, fyne.NewSize(2200, 500), 1}, // never more columns than charts
+		{6, fyne.NewSize(1100, 700), 2}, // 1080p metrics column
+		{0, fyne.NewSize(1100, 700), 1}, //
+		{3, fyne.NewSize(0, 0), 2},      // not laid out yet
+	}
+	for _, tt := range tests {
+		if got := g.cols(tt.n, tt.size); got != tt.want {
+			t.Errorf("%d charts in %v: %d columns, want %d", tt.n, tt.size, got, tt.want)
+		}
+	}
+}
+
+func TestNamedRowsBecomeSections(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(NewTheme(false))
+	specs := []cockpit.PanelSpec{
+		{Title: "a", Type: cockpit.PanelStat, Row: "Checkout"},
+		{Title: "b", Type: cockpit.PanelTimeseries, Row: "Checkout"},
+		{Title: "c", Type: cockpit.PanelStat, Row: "Payments"},
+	}
+	m := newMetricsView(specs, nil)
+	scroll, ok := m.box.(*container.Scroll)
+	if !ok {
+		t.Fatalf("rows are not in a scroll: %T", m.box)
+	}
+	if got := textsOf(scroll.Content); !strings.Contains(got, "CHECKOUT") || !strings.Contains(got, "PAYMENTS") {
+		t.Fatalf("section titles missing: %q", got)
+	}
+	w := test.NewTempWindow(t, m.box)
+	w.Resize(fyne.NewSize(800, 400))
 }

@@ -31,8 +31,19 @@ func newMetricsView(specs []cockpit.PanelSpec, chartWidth func(panel, pixels int
 	m := &metricsView{byIdx: map[int]interface {
 		apply(cockpit.PanelState, time.Time)
 	}{}}
-	var tiles, charts []fyne.CanvasObject
+	type group struct {
+		name          string
+		tiles, charts []fyne.CanvasObject
+	}
+	var groups []*group
+	byName := map[string]*group{}
 	for i, p := range specs {
+		g := byName[p.Row]
+		if g == nil {
+			g = &group{name: p.Row}
+			byName[p.Row] = g
+			groups = append(groups, g)
+		}
 		switch p.Type {
 		case cockpit.PanelTimeseries:
 			var onWidth func(int)
@@ -42,33 +53,128 @@ func newMetricsView(specs []cockpit.PanelSpec, chartWidth func(panel, pixels int
 			c := newChartPanel(onWidth)
 			m.charts = append(m.charts, c)
 			m.byIdx[i] = c
-			charts = append(charts, c.box)
+			g.charts = append(g.charts, c.box)
 		case cockpit.PanelSLO:
 			t := newSLOTile()
 			m.slos = append(m.slos, t)
 			m.byIdx[i] = t
-			tiles = append(tiles, t.box)
+			g.tiles = append(g.tiles, t.box)
 		default:
 			t := newStatTile()
 			m.tiles = append(m.tiles, t)
 			m.byIdx[i] = t
-			tiles = append(tiles, t.box)
+			g.tiles = append(g.tiles, t.box)
 		}
 	}
-	var top, center fyne.CanvasObject
-	if len(tiles) > 0 {
-		top = container.NewGridWithColumns(min(len(tiles), 5), tiles...)
+	tileRow := func(tiles []fyne.CanvasObject) fyne.CanvasObject {
+		if len(tiles) == 0 {
+			return nil
+		}
+		// one row up to six tiles (they truncate gracefully), then two rows
+		cols := len(tiles)
+		if cols > 6 {
+			cols = (cols + 1) / 2
+		}
+		return container.NewGridWithColumns(cols, tiles...)
 	}
 	switch {
-	case len(charts) == 0:
-		center = container.NewCenter(sectionTitle("NO CHART PANELS CONFIGURED"))
-	case len(charts) == 1:
-		center = charts[0]
-	default:
-		center = container.NewGridWithColumns(2, charts...)
+	case len(groups) == 0:
+		m.box = container.NewCenter(sectionTitle("NO PANELS CONFIGURED"))
+	case len(groups) == 1: // one screenful: tiles on top, charts share the rest
+		g := groups[0]
+		var center fyne.CanvasObject = container.NewCenter(sectionTitle("NO CHART PANELS CONFIGURED"))
+		if len(g.charts) > 0 {
+			center = container.New(&chartGrid{aspect: 2.2}, g.charts...)
+		}
+		m.box = container.NewBorder(tileRow(g.tiles), nil, nil, nil, center)
+	default: // named rows: one section each, scrolling when they do not fit
+		sections := container.NewVBox()
+		for _, g := range groups {
+			name := g.name
+			if name == "" {
+				name = "General"
+			}
+			sections.Add(sectionTitle(strings.ToUpper(name)))
+			if t := tileRow(g.tiles); t != nil {
+				sections.Add(t)
+			}
+			if len(g.charts) > 0 {
+				sections.Add(container.New(&chartGrid{aspect: 2.2, rowHeight: 280}, g.charts...))
+			}
+		}
+		m.box = container.NewVScroll(sections)
 	}
-	m.box = container.NewBorder(top, nil, nil, nil, center)
 	return m
+}
+
+// chartGrid lays charts out in as many columns as keeps each one close to aspect
+// (width/height) in the space it is given, so four charts are a 2×2 block on a laptop,
+// and a row on a wide wall screen. With rowHeight set it has a fixed row height (for
+// use inside a scroll) instead of sharing the height it is given.
+type chartGrid struct {
+	aspect    float32
+	rowHeight float32
+	width     float32 // last laid-out width, for MinSize inside a scroll
+}
+
+func (g *chartGrid) cols(n int, size fyne.Size) int {
+	if n == 0 {
+		return 1
+	}
+	h := size.Height
+	if g.rowHeight > 0 {
+		h = g.rowHeight
+		return max(1, min(n, int(size.Width/(h*g.aspect)+0.5)))
+	}
+	if h <= 0 || size.Width <= 0 {
+		return min(n, 2)
+	}
+	// Try every column count: the best keeps cells near the aspect and leaves few
+	// holes in the last row; ties go to more columns.
+	best, bestScore := 1, math.Inf(1)
+	for c := 1; c <= n; c++ {
+		rows := (n + c - 1) / c
+		cell := float64(size.Width/float32(c)) / float64(h/float32(rows))
+		score := math.Abs(math.Log(cell/float64(g.aspect))) + 0.35*float64(rows*c-n)
+		if score <= bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best
+}
+
+func (g *chartGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	g.width = size.Width
+	n := len(objs)
+	if n == 0 {
+		return
+	}
+	pad := theme.Padding()
+	cols := g.cols(n, size)
+	rows := (n + cols - 1) / cols
+	cellW := (size.Width - pad*float32(cols-1)) / float32(cols)
+	cellH := g.rowHeight
+	if cellH <= 0 {
+		cellH = (size.Height - pad*float32(rows-1)) / float32(rows)
+	}
+	for i, o := range objs {
+		r, c := i/cols, i%cols
+		o.Move(fyne.NewPos(float32(c)*(cellW+pad), float32(r)*(cellH+pad)))
+		o.Resize(fyne.NewSize(cellW, cellH))
+	}
+}
+
+func (g *chartGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var cell fyne.Size
+	for _, o := range objs {
+		cell = cell.Max(o.MinSize())
+	}
+	if g.rowHeight <= 0 || len(objs) == 0 {
+		return cell
+	}
+	cols := g.cols(len(objs), fyne.NewSize(g.width, g.rowHeight))
+	rows := (len(objs) + cols - 1) / cols
+	return fyne.NewSize(cell.Width, float32(rows)*g.rowHeight+theme.Padding()*float32(rows-1))
 }
 
 func (m *metricsView) apply(s *cockpit.Snapshot) {

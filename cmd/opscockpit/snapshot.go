@@ -30,6 +30,7 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo)")
 	themeName := fs.String("theme", "", "dark or light (overrides the config)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for every source's first answer")
+	scale := fs.Float64("scale", 0, "pixels per layout unit; 0 = automatic (1 up to 1920 wide, then width/1920, as on a wall screen)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -81,7 +82,16 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	win := test.NewWindow(view.Content())
 	defer win.Close()
 	win.SetPadded(false)
-	win.Resize(fyne.NewSize(float32(w), float32(h)))
+	sc := float32(*scale)
+	if sc <= 0 {
+		sc = max(1, float32(w)/1920)
+	}
+	if c, ok := win.Canvas().(interface{ SetScale(float32) }); ok {
+		c.SetScale(sc)
+	} else {
+		sc = 1
+	}
+	win.Resize(fyne.NewSize(float32(w)/sc, float32(h)/sc))
 	view.Apply(snap)
 	// Wrapped text learns its height only once it has a width: lay out twice, as a
 	// window does over its first frames.

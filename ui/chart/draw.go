@@ -69,30 +69,46 @@ func (s *stroker) vspan(x int, top, bot float32) {
 	if x < s.clip.Min.X || x >= s.clip.Max.X || !(bot > top) {
 		return
 	}
-	y0 := int(floor32(top))
-	y1 := int(ceil32(bot)) - 1
-	if y0 < s.clip.Min.Y {
-		y0 = s.clip.Min.Y
-	}
-	if y1 >= s.clip.Max.Y {
-		y1 = s.clip.Max.Y - 1
-	}
+	y0 := max(ifloor(top), s.clip.Min.Y)
+	y1 := min(iceil(bot)-1, s.clip.Max.Y-1)
 	if y0 > y1 {
 		return
 	}
 	s.markCol(x, y0, y1)
-	idx := y0*s.w + x
-	for y := y0; y <= y1; y, idx = y+1, idx+s.w {
-		fy := float32(y)
-		cov := min(bot, fy+1) - max(top, fy)
-		a := uint8(cov*255 + 0.5)
-		if cov >= 1 {
-			a = 255
-		}
-		if a > s.mask[idx] {
-			s.mask[idx] = a
-		}
+	w := s.w
+	idx := y0*w + x
+	if a := spanAlpha(top, bot, float32(y0)); a > s.mask[idx] {
+		s.mask[idx] = a
 	}
+	if y1 == y0 {
+		return
+	}
+	// Rows strictly inside [top, bot) are covered fully.
+	last := y1*w + x
+	for idx += w; idx < last; idx += w {
+		s.mask[idx] = 255
+	}
+	if a := spanAlpha(top, bot, float32(y1)); a > s.mask[last] {
+		s.mask[last] = a
+	}
+}
+
+// spanAlpha is how much of the pixel [f, f+1) the span [lo, hi) covers, as an alpha.
+func spanAlpha(lo, hi, f float32) uint8 {
+	// min and max spelled out: the builtins' NaN and signed-zero handling costs
+	// instructions, and neither can occur here.
+	top, bot := f+1, f
+	if hi < top {
+		top = hi
+	}
+	if lo > bot {
+		bot = lo
+	}
+	cov := top - bot
+	if cov >= 1 {
+		return 255
+	}
+	return uint8(cov*255 + 0.5)
 }
 
 // hspan covers row y between left and right.
@@ -100,26 +116,74 @@ func (s *stroker) hspan(y int, left, right float32) {
 	if y < s.clip.Min.Y || y >= s.clip.Max.Y || !(right > left) {
 		return
 	}
-	x0 := int(floor32(left))
-	x1 := int(ceil32(right)) - 1
-	if x0 < s.clip.Min.X {
-		x0 = s.clip.Min.X
+	s.hspanIn(y, left, right)
+}
+
+// hspanIn is hspan for a row known to be inside the clip.
+func (s *stroker) hspanIn(y int, left, right float32) {
+	x0 := max(ifloor(left), s.clip.Min.X)
+	x1 := min(iceil(right)-1, s.clip.Max.X-1)
+	if x0 > x1 {
+		return
 	}
-	if x1 >= s.clip.Max.X {
-		x1 = s.clip.Max.X - 1
+	s.markCols(x0, x1, y)
+	row := s.mask[y*s.w : y*s.w+x1+1]
+	if a := spanAlpha(left, right, float32(x0)); a > row[x0] {
+		row[x0] = a
 	}
-	idx := y*s.w + x0
-	for x := x0; x <= x1; x, idx = x+1, idx+1 {
-		fx := float32(x)
-		cov := min(right, fx+1) - max(left, fx)
-		a := uint8(cov*255 + 0.5)
-		if cov >= 1 {
-			a = 255
+	if x1 == x0 {
+		return
+	}
+	for x := x0 + 1; x < x1; x++ {
+		row[x] = 255
+	}
+	if a := spanAlpha(left, right, float32(x1)); a > row[x1] {
+		row[x1] = a
+	}
+}
+
+// markCols is markCol(x, y, y) for every x in [x0, x1].
+func (s *stroker) markCols(x0, x1, y int) {
+	y32 := int32(y)
+	lo, hi := s.lo[x0:x1+1], s.hi[x0:x1+1]
+	for i := range lo {
+		if y32 < lo[i] {
+			lo[i] = y32
 		}
-		if a > s.mask[idx] {
-			s.mask[idx] = a
+		if y32 > hi[i] {
+			hi[i] = y32
 		}
-		s.markCol(x, y, y)
+	}
+	if x0 < s.dirtyX[0] {
+		s.dirtyX[0] = x0
+	}
+	if x1 > s.dirtyX[1] {
+		s.dirtyX[1] = x1
+	}
+}
+
+// vbar is segment for a vertical segment at x from y0 to y1 (y0 <= y1): every row of
+// it is the same hspan, so each column's coverage is worked out once.
+func (s *stroker) vbar(x, y0, y1, hw float32) {
+	left, right := x-hw, x+hw
+	if !(right > left) {
+		return
+	}
+	r0 := max(iceil(y0-hw-0.5), s.clip.Min.Y)
+	r1 := min(ifloor(y1+hw-0.5), s.clip.Max.Y-1)
+	c0 := max(ifloor(left), s.clip.Min.X)
+	c1 := min(iceil(right)-1, s.clip.Max.X-1)
+	if r0 > r1 || c0 > c1 {
+		return
+	}
+	for c := c0; c <= c1; c++ {
+		a := spanAlpha(left, right, float32(c))
+		s.markCol(c, r0, r1)
+		for idx := r0*s.w + c; idx <= r1*s.w+c; idx += s.w {
+			if a > s.mask[idx] {
+				s.mask[idx] = a
+			}
+		}
 	}
 }
 
@@ -151,16 +215,52 @@ func (s *stroker) segment(x0, y0, x1, y1, hw float32) {
 	if y0 > y1 {
 		x0, y0, x1, y1 = x1, y1, x0, y0
 	}
+	if x0 == x1 {
+		s.vbar(x0, y0, y1, hw)
+		return
+	}
 	inv := (x1 - x0) / (y1 - y0)
 	wt := hw * sqrt32(1+inv*inv)
-	r0 := int(ceil32(y0 - hw - 0.5))
-	r1 := int(floor32(y1 + hw - 0.5))
-	r0 = max(r0, s.clip.Min.Y)
-	r1 = min(r1, s.clip.Max.Y-1)
-	for r := r0; r <= r1; r++ {
-		t := min(max(float32(r)+0.5, y0), y1)
+	r0 := max(iceil(y0-hw-0.5), s.clip.Min.Y)
+	r1 := min(ifloor(y1+hw-0.5), s.clip.Max.Y-1)
+	// Each row is an hspan; the rows are marked dirty together afterwards, for every
+	// column any of them touched (a superset is harmless: composite skips zeros).
+	cmin, cmax := math.MaxInt, math.MinInt
+	for r, base := r0, r0*s.w; r <= r1; r, base = r+1, base+s.w {
+		t := float32(r) + 0.5
+		if t < y0 {
+			t = y0
+		}
+		if t > y1 {
+			t = y1
+		}
 		xc := x0 + (t-y0)*inv
-		s.hspan(r, xc-wt, xc+wt)
+		left, right := xc-wt, xc+wt
+		if !(right > left) {
+			continue
+		}
+		c0 := max(ifloor(left), s.clip.Min.X)
+		c1 := min(iceil(right)-1, s.clip.Max.X-1)
+		if c0 > c1 {
+			continue
+		}
+		cmin, cmax = min(cmin, c0), max(cmax, c1)
+		row := s.mask[base : base+c1+1]
+		if a := spanAlpha(left, right, float32(c0)); a > row[c0] {
+			row[c0] = a
+		}
+		if c1 == c0 {
+			continue
+		}
+		for c := c0 + 1; c < c1; c++ {
+			row[c] = 255
+		}
+		if a := spanAlpha(left, right, float32(c1)); a > row[c1] {
+			row[c1] = a
+		}
+	}
+	for c := cmin; c <= cmax; c++ {
+		s.markCol(c, r0, r1)
 	}
 }
 
@@ -191,6 +291,7 @@ func (s *stroker) dot(cx, cy, r float32) {
 func (s *stroker) composite(dst *image.RGBA, c color.NRGBA) {
 	sa := uint32(c.A)
 	sr, sg, sb := uint32(c.R)*sa, uint32(c.G)*sa, uint32(c.B)*sa // premultiplied ×255
+	opaque := c.A == 255
 	for x := s.dirtyX[0]; x <= s.dirtyX[1]; x++ {
 		lo, hi := int(s.lo[x]), int(s.hi[x])
 		if lo > hi {
@@ -205,10 +306,30 @@ func (s *stroker) composite(dst *image.RGBA, c color.NRGBA) {
 				continue
 			}
 			s.mask[idx] = 0
-			blend(dst.Pix[off:off+4:off+4], sr, sg, sb, sa, a)
+			p := dst.Pix[off : off+4 : off+4]
+			if opaque {
+				blendOpaque(p, c, a)
+			} else {
+				blend(p, sr, sg, sb, sa, a)
+			}
 		}
 	}
 	s.dirtyX = [2]int{math.MaxInt32, -1}
+}
+
+// blendOpaque is blend for an opaque colour, in fewer operations: with sa = 255 every
+// term of blend has a factor 255, and (255·X + 32512) / 65025 = (X + 127) / 255 for
+// every X it can see (TestBlendOpaque checks all of them).
+func blendOpaque(p []uint8, c color.NRGBA, a uint32) {
+	if a == 255 {
+		p[0], p[1], p[2], p[3] = c.R, c.G, c.B, 255
+		return
+	}
+	inv := 255 - a
+	p[0] = uint8((uint32(c.R)*a + uint32(p[0])*inv + 127) / 255)
+	p[1] = uint8((uint32(c.G)*a + uint32(p[1])*inv + 127) / 255)
+	p[2] = uint8((uint32(c.B)*a + uint32(p[2])*inv + 127) / 255)
+	p[3] = uint8((255*a + uint32(p[3])*inv + 127) / 255)
 }
 
 // blend puts a premultiplied (×255) source with alpha sa at coverage a (0–255) over
@@ -233,7 +354,11 @@ func fillRect(dst *image.RGBA, r image.Rectangle, c color.NRGBA) {
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		off := dst.PixOffset(r.Min.X, y)
 		for x := r.Min.X; x < r.Max.X; x, off = x+1, off+4 {
-			blend(dst.Pix[off:off+4:off+4], sr, sg, sb, sa, 255)
+			if c.A == 255 {
+				blendOpaque(dst.Pix[off:off+4:off+4], c, 255)
+			} else {
+				blend(dst.Pix[off:off+4:off+4], sr, sg, sb, sa, 255)
+			}
 		}
 	}
 }
@@ -455,8 +580,26 @@ func (s *stroker) line(sr *series, plot image.Rectangle, lay *layout, hw float32
 }
 
 func floor32(v float32) float32 { return float32(math.Floor(float64(v))) }
-func ceil32(v float32) float32  { return float32(math.Ceil(float64(v))) }
-func sqrt32(v float32) float32  { return float32(math.Sqrt(float64(v))) }
+
+// ifloor is int(floor32(v)) without the float64 round trip, for |v| < 2^31.
+func ifloor(v float32) int {
+	i := int(v)
+	if float32(i) > v {
+		i--
+	}
+	return i
+}
+
+// iceil is int(ceil32(v)), for |v| < 2^31.
+func iceil(v float32) int {
+	i := int(v)
+	if float32(i) < v {
+		i++
+	}
+	return i
+}
+func ceil32(v float32) float32 { return float32(math.Ceil(float64(v))) }
+func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
 func abs32(v float32) float32 {
 	if v < 0 {
 		return -v

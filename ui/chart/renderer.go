@@ -17,17 +17,20 @@ import (
 
 const maxTipRows = 12 // crosshair rows before "+N more"
 
-// chartRenderer keeps one raster, a pool of texts for the layout and a small overlay
-// for the crosshair. Hover only touches the overlay; the raster is regenerated when the
-// data, the size or the theme change.
+// chartRenderer keeps one raster (lines, grid and the layout's labels), a pool of texts
+// for the few labels the raster cannot draw and a small overlay for the crosshair.
+// Hover only touches the overlay; the raster is regenerated when the data, the size or
+// the theme change.
 type chartRenderer struct {
 	c      *Chart
 	raster *canvas.Raster
 	img    *image.RGBA
 	st     stroker
+	labels labelPainter
 
-	lay   layout
-	texts []*canvas.Text
+	lay     layout
+	inImage []bool // per layout text: drawn into the raster, not by a canvas.Text
+	texts   []*canvas.Text
 
 	cross       *canvas.Rectangle
 	tipBg       *canvas.Rectangle
@@ -48,6 +51,7 @@ type themeState struct {
 	fg, bg, overlay, warn color.NRGBA // converted: any color.Color may not be comparable
 	textSize, pad         float32
 	frame                 frameColors
+	font, boldFont        string // resource names of the theme's fonts
 }
 
 func newRenderer(c *Chart) *chartRenderer {
@@ -126,10 +130,14 @@ func (r *chartRenderer) readTheme() bool {
 	}
 	ts.frame = frameColors{grid: withAlpha(fg, 0x30), axis: withAlpha(fg, 0x70), warn: ts.warn,
 		backing: withAlpha(ts.bg, 0xc8)}
+	ts.font = th.Font(fyne.TextStyle{}).Name()
+	ts.boldFont = th.Font(fyne.TextStyle{Bold: true}).Name()
 	if ts == r.themed {
 		return false
 	}
 	r.themed = ts
+	r.labels.setFont(fyne.TextStyle{}, th.Font(fyne.TextStyle{}))
+	r.labels.setFont(fyne.TextStyle{Bold: true}, th.Font(fyne.TextStyle{Bold: true}))
 	return true
 }
 
@@ -148,40 +156,57 @@ func (r *chartRenderer) relayout() {
 		r.applyTexts()
 		return
 	}
-	r.lay = computeLayout(&r.c.data, &r.c.opts, r.size, r.themed.textSize, r.themed.pad, fyne.MeasureText)
+	r.lay = computeLayout(&r.c.data, &r.c.opts, r.size, r.themed.textSize, r.themed.pad, r.labels.measure)
 	r.applyTexts()
 }
 
+// look is the colour, style and size of a layout text.
+func (r *chartRenderer) look(it *textItem) (color.NRGBA, fyne.TextStyle, float32) {
+	col, style, size := r.themed.fg, fyne.TextStyle{}, r.themed.textSize
+	switch it.role {
+	case roleValue:
+		style.Bold = true
+	case roleDim:
+		col = withAlpha(r.themed.fg, 0xa8)
+	case roleNoData:
+		col, size = withAlpha(r.themed.fg, 0xa8), size*1.3
+	case roleThreshold:
+		col = r.themed.warn
+		if it.color != nil {
+			col = nrgba(it.color)
+		}
+	}
+	return col, style, size
+}
+
+// applyTexts decides which labels the raster draws and gives the others (those that
+// need Fyne's fallback fonts or bidi) a pooled canvas.Text.
 func (r *chartRenderer) applyTexts() {
 	items := r.lay.texts
+	r.inImage = r.inImage[:0]
+	n := 0
+	for i := range items {
+		_, style, _ := r.look(&items[i])
+		in := r.labels.canDraw(items[i].text, style)
+		r.inImage = append(r.inImage, in)
+		if !in {
+			n++
+		}
+	}
 	grown := false
-	for len(r.texts) < len(items) {
+	for len(r.texts) < n {
 		r.texts = append(r.texts, canvas.NewText("", r.themed.fg))
 		grown = true
 	}
-	dim := withAlpha(r.themed.fg, 0xa8)
-	for i, t := range r.texts {
-		if i >= len(items) {
-			if t.Visible() {
-				t.Hide()
-			}
+	next := 0
+	for i := range items {
+		if r.inImage[i] {
 			continue
 		}
-		it := items[i]
-		col, style, size := r.themed.fg, fyne.TextStyle{}, r.themed.textSize
-		switch it.role {
-		case roleValue:
-			style.Bold = true
-		case roleDim:
-			col = dim
-		case roleNoData:
-			col, size = dim, size*1.3
-		case roleThreshold:
-			col = r.themed.warn
-			if it.color != nil {
-				col = nrgba(it.color)
-			}
-		}
+		it := &items[i]
+		t := r.texts[next]
+		next++
+		col, style, size := r.look(it)
 		changed := t.Text != it.text || t.Color != col || t.TextStyle != style || t.TextSize != size || !t.Visible()
 		t.Text, t.Color, t.TextStyle, t.TextSize = it.text, col, style, size
 		t.Move(it.pos)
@@ -191,12 +216,18 @@ func (r *chartRenderer) applyTexts() {
 			t.Refresh()
 		}
 	}
+	for _, t := range r.texts[next:] {
+		if t.Visible() {
+			t.Hide()
+		}
+	}
 	if grown {
 		r.rebuildObjects()
 	}
 }
 
-// generate is the raster's generator: the whole chart but its texts, at pixel size w×h.
+// generate is the raster's generator: the whole chart but the crosshair (and any label
+// left to a canvas.Text), at pixel size w×h.
 func (r *chartRenderer) generate(w, h int) image.Image {
 	if w <= 0 || h <= 0 {
 		return image.NewRGBA(image.Rect(0, 0, 1, 1))
@@ -210,7 +241,24 @@ func (r *chartRenderer) generate(w, h int) image.Image {
 	}
 	scale := float32(w) / r.lay.size.Width
 	drawFrame(r.img, &r.st, &r.lay, &r.c.data, &r.c.opts, r.themed.frame, scale)
+	r.drawLabels(r.img, scale)
 	return r.img
+}
+
+// drawLabels draws the layout's texts that applyTexts gave to the raster, each in the
+// box Fyne would give a canvas.Text of it.
+func (r *chartRenderer) drawLabels(img *image.RGBA, scale float32) {
+	if scale <= 0 {
+		return
+	}
+	for i := range r.lay.texts {
+		if i >= len(r.inImage) || !r.inImage[i] {
+			continue
+		}
+		it := &r.lay.texts[i]
+		col, style, size := r.look(it)
+		r.labels.draw(img, it.text, it.pos, r.labels.measure(it.text, size, style), style, size, scale, col)
+	}
 }
 
 // updateOverlay places the crosshair, the point markers and the value box.
