@@ -303,7 +303,7 @@ func TestChartGridAdaptsToTheScreen(t *testing.T) {
 		want int
 	}{
 		{4, fyne.NewSize(760, 520), 2},  // laptop: 2×2
-		{4, fyne.NewSize(2200, 500), 4}, // wide wall screen: one row
+		{4, fyne.NewSize(2800, 500), 4}, // wide wall screen: one row
 		{4, fyne.NewSize(500, 1400), 1}, // portrait: a column
 		{1, fyne.NewSize(2200, 500), 1}, // never more columns than charts
 		{6, fyne.NewSize(1100, 700), 2}, // 1080p metrics column
