@@ -10,6 +10,7 @@ import (
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/history"
 )
 
 // Hub owns the current situation. Producers call its Set/Apply methods, which only take
@@ -21,12 +22,16 @@ type Hub struct {
 	scenario func() ScenarioState
 	onAlerts func(string, int)
 	feeds    int
+	silent   time.Duration
+	started  time.Time
 
 	mu        sync.Mutex
 	title     string
 	panels    []PanelState
 	alerts    map[string]map[string]datasource.Alert // source → fingerprint → alert
 	truncated map[string]int
+	lastFeed  time.Time // when any alert source last delivered
+	acks      map[string]history.Ack
 	health    map[string]datasource.Health
 	subs      map[*Subscription]struct{}
 	version   uint64
@@ -51,6 +56,9 @@ type HubOptions struct {
 	// AlertFeeds is how many alert sources are configured. With none, an empty alert
 	// list means "not watching", never "all clear".
 	AlertFeeds int
+	// FeedSilentAfter raises the "feed silent" flag when no alert source has delivered
+	// anything for this long (default 10 minutes).
+	FeedSilentAfter time.Duration
 }
 
 // NewHub returns a hub with every panel loading and no alerts.
@@ -60,6 +68,9 @@ func NewHub(clk clock.Clock, opts HubOptions) *Hub {
 		scenario:  opts.Scenario,
 		onAlerts:  opts.OnAlertEvent,
 		feeds:     opts.AlertFeeds,
+		silent:    cmp.Or(opts.FeedSilentAfter, 10*time.Minute),
+		started:   clk.Now(),
+		acks:      map[string]history.Ack{},
 		title:     opts.Title,
 		alerts:    map[string]map[string]datasource.Alert{},
 		truncated: map[string]int{},
@@ -139,7 +150,16 @@ func (h *Hub) ApplyAlerts(ev datasource.AlertEvent) {
 		cur[a.Fingerprint] = a
 	}
 	h.truncated[ev.Source] = ev.Truncated
+	h.lastFeed = h.clk.Now()
 	h.alertsDirty = true
+	h.markDirty()
+}
+
+// SetAck records the newest acknowledgement of an alert.
+func (h *Hub) SetAck(a history.Ack) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.acks[a.Fingerprint] = a
 	h.markDirty()
 }
 
@@ -206,7 +226,8 @@ func (h *Hub) build() *Snapshot {
 	}
 	h.mu.Lock()
 	h.version++
-	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds}
+	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds,
+		Acks: maps.Clone(h.acks), LastFeed: cmp.Or(h.lastFeed, h.started), FeedSilentAfter: h.silent}
 	for _, n := range h.truncated {
 		s.Truncated += n
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/history"
 )
 
 // PanelType is how a panel shows its query.
@@ -95,7 +96,13 @@ type Snapshot struct {
 	Truncated int
 	// AlertFeeds is how many alert sources are configured (0: alerts are not watched).
 	AlertFeeds int
-	Sources    []datasource.Health
+	// LastFeed is when an alert source last delivered anything (or when watching began);
+	// see FeedSilent.
+	LastFeed        time.Time
+	FeedSilentAfter time.Duration
+	// Acks is the newest acknowledgement per fingerprint.
+	Acks    map[string]history.Ack
+	Sources []datasource.Health
 }
 
 // Counts of alerts by condition.
@@ -123,4 +130,11 @@ func (s *Snapshot) AlertCounts() Counts {
 		}
 	}
 	return c
+}
+
+// FeedSilent reports whether, at now, the alert sources have been silent long enough
+// that the alert list may be out of date, whatever it says. The screen asks it every
+// second, so the banner appears on time even when nothing else changes.
+func (s *Snapshot) FeedSilent(now time.Time) bool {
+	return s.AlertFeeds > 0 && s.FeedSilentAfter > 0 && now.Sub(s.LastFeed) >= s.FeedSilentAfter
 }
