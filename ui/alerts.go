@@ -16,17 +16,49 @@ import (
 
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/history"
 )
 
+// Alert list views.
+const (
+	viewFiring   = "Firing"
+	viewSilenced = "Silenced"
+	viewResolved = "Resolved"
+	viewAll      = "All"
+)
+
+// groupNone lists alerts without group headers; the other choices are "by LABEL".
+const groupNone = "no grouping"
+
+// alertItem is one row of the list: a group header or an alert.
+type alertItem struct {
+	header string
+	count  int
+	alert  datasource.Alert
+}
+
 // alertsView lists the current alerts, most urgent first, in a virtualised list so that
-// tens of thousands of rows cost no more than a screenful.
+// tens of thousands of rows cost no more than a screenful. A filter box takes
+// Alertmanager matchers, a view picks firing / silenced / resolved, and rows can be
+// grouped by a label.
 type alertsView struct {
-	alerts    []datasource.Alert
-	now       time.Time
-	list      *widget.List
-	summary   *canvas.Text
-	more      *canvas.Text
-	box       fyne.CanvasObject
+	all      []datasource.Alert
+	acks     map[string]history.Ack
+	items    []alertItem
+	now      time.Time
+	list     *widget.List
+	summary  *canvas.Text
+	more     *canvas.Text
+	filter   *widget.Entry
+	filterOK *line
+	view     *widget.Select
+	group    *widget.Select
+	box      fyne.CanvasObject
+
+	rowHeight float32
+	heights   []float32 // what the list was last told, by row
+	parse     func(string) (func(map[string]string) bool, error)
+	match     func(map[string]string) bool
 	selected  string // fingerprint
 	userPick  bool   // the user chose; stop following the top alert
 	onSelect  func(datasource.Alert)
@@ -36,67 +68,183 @@ type alertsView struct {
 // hiddenLabels are shown elsewhere in the row, so the label line skips them.
 var hiddenLabels = map[string]bool{"alertname": true, "severity": true}
 
-func newAlertsView(onSelect func(datasource.Alert)) *alertsView {
-	v := &alertsView{onSelect: onSelect, summary: sectionTitle("ALERTS"), more: newText("", 0.8, false)}
+func newAlertsView(onSelect func(datasource.Alert), parse func(string) (func(map[string]string) bool, error)) *alertsView {
+	v := &alertsView{onSelect: onSelect, parse: parse, summary: sectionTitle("ALERTS"), more: newText("", 0.8, false)}
 	v.more.Color = ColorWarning
 	v.list = widget.NewList(
-		func() int { return len(v.alerts) },
+		func() int { return len(v.items) },
 		func() fyne.CanvasObject { return newAlertRow() },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < len(v.alerts) {
-				o.(*alertRow).apply(v.alerts[id], v.now)
+			if id < len(v.items) {
+				o.(*alertRow).apply(v.items[id], v.acks, v.now)
 			}
 		},
 	)
 	v.list.OnSelected = func(id widget.ListItemID) {
-		if id >= len(v.alerts) {
+		if id >= len(v.items) {
 			return
 		}
-		a := v.alerts[id]
+		it := v.items[id]
+		if it.header != "" { // headers are not selectable: go back to the alert
+			v.selecting = true
+			v.restoreSelection()
+			v.selecting = false
+			return
+		}
 		if !v.selecting {
 			v.userPick = true
 		}
-		v.selected = a.Fingerprint
-		v.onSelect(a)
+		v.selected = it.alert.Fingerprint
+		v.onSelect(it.alert)
 	}
-	top := container.NewHBox(v.summary, layout.NewSpacer(), v.more)
+	v.filter = widget.NewEntry()
+	v.filter.SetPlaceHolder(`filter: severity="critical", service=~"check.*"`)
+	v.filter.OnChanged = func(s string) { v.setFilter(s) }
+	v.filterOK = newLine(SizeNameSmall, fyne.TextStyle{})
+	v.filterOK.Hide()
+	v.view = widget.NewSelect([]string{viewFiring, viewSilenced, viewResolved, viewAll}, func(string) { v.rebuild() })
+	v.view.SetSelected(viewAll)
+	v.group = widget.NewSelect([]string{groupNone, "by alertname", "by service", "by severity", "by team"}, func(string) { v.rebuild() })
+	v.group.SetSelected(groupNone)
+	controls := container.NewBorder(nil, nil, nil, container.NewHBox(v.view, v.group), v.filter)
+	top := container.NewVBox(container.NewHBox(v.summary, layout.NewSpacer(), v.more), controls, v.filterOK.RichText)
 	v.box = container.NewBorder(top, nil, nil, nil, v.list)
 	return v
 }
 
+// setFilter parses the filter box; a bad filter says why and keeps the last good one.
+func (v *alertsView) setFilter(s string) {
+	if strings.TrimSpace(s) == "" || v.parse == nil {
+		v.match = nil
+		v.filterOK.Hide()
+		v.rebuild()
+		return
+	}
+	m, err := v.parse(s)
+	if err != nil {
+		v.filterOK.set("filter not applied: "+err.Error(), theme.ColorNameError)
+		v.filterOK.Show()
+		return
+	}
+	v.match = m
+	v.filterOK.Hide()
+	v.rebuild()
+}
+
 func (v *alertsView) apply(s *cockpit.Snapshot) {
-	v.alerts, v.now = s.Alerts, s.At
+	v.all, v.acks, v.now = s.Alerts, s.Acks, s.At
 	c := s.AlertCounts()
-	setText(v.summary, fmt.Sprintf("ALERTS  ·  %d firing  ·  %d suppressed  ·  %d resolved recently", c.Firing, c.Suppressed, c.Resolved), muted())
+	setText(v.summary, fmt.Sprintf("ALERTS  ·  %d firing  ·  %d silenced  ·  %d resolved recently", c.Firing, c.Suppressed, c.Resolved), muted())
 	if s.Truncated > 0 {
 		setText(v.more, fmt.Sprintf("%d more not shown", s.Truncated), ColorWarning)
 	} else {
 		setText(v.more, "", ColorWarning)
 	}
+	v.rebuild()
+}
+
+// rebuild filters, groups and re-lists the alerts, keeping the selection.
+func (v *alertsView) rebuild() {
+	if v.view == nil || v.group == nil { // still being built
+		return
+	}
+	view := v.view.Selected
+	var shown []datasource.Alert
+	for _, a := range v.all {
+		switch {
+		case view == viewFiring && a.State != datasource.StateFiring,
+			view == viewSilenced && a.State != datasource.StateSuppressed,
+			view == viewResolved && a.State != datasource.StateResolved:
+			continue
+		}
+		if v.match != nil && !v.match(a.Labels) {
+			continue
+		}
+		shown = append(shown, a)
+	}
+	v.items = v.items[:0]
+	key := strings.TrimPrefix(v.group.Selected, "by ")
+	if key == "" || key == groupNone {
+		for _, a := range shown {
+			v.items = append(v.items, alertItem{alert: a})
+		}
+	} else {
+		// groups ordered by their most urgent member, which the alert order already gives
+		var order []string
+		members := map[string][]datasource.Alert{}
+		for _, a := range shown {
+			g := a.Labels[key]
+			if _, ok := members[g]; !ok {
+				order = append(order, g)
+			}
+			members[g] = append(members[g], a)
+		}
+		for _, g := range order {
+			name := g
+			if name == "" {
+				name = "(no " + key + ")"
+			}
+			v.items = append(v.items, alertItem{header: key + ": " + name, count: len(members[g])})
+			for _, a := range members[g] {
+				v.items = append(v.items, alertItem{alert: a})
+			}
+		}
+	}
+	if v.rowHeight == 0 {
+		v.rowHeight = newAlertRow().MinSize().Height
+	}
+	// tell the list only about heights that changed: with thousands of rows and no
+	// grouping this is nothing at all
+	for i, it := range v.items {
+		h := v.rowHeight
+		if it.header != "" {
+			h = textSize(theme.SizeNameText) * 2.2
+		}
+		if i >= len(v.heights) {
+			v.heights = append(v.heights, v.rowHeight) // the list's default for new rows
+		}
+		if v.heights[i] != h {
+			v.heights[i] = h
+			v.list.SetItemHeight(i, h)
+		}
+	}
 	v.list.Refresh()
 	v.keepSelection()
+}
+
+func (v *alertsView) indexOf(fp string) int {
+	return slices.IndexFunc(v.items, func(it alertItem) bool { return it.header == "" && it.alert.Fingerprint == fp })
+}
+
+func (v *alertsView) restoreSelection() {
+	if i := v.indexOf(v.selected); i >= 0 {
+		v.list.Select(i)
+	} else {
+		v.list.UnselectAll()
+	}
 }
 
 // keepSelection re-selects the chosen alert after the rows moved; until the user picks
 // one, the selection follows the most urgent alert so its runbook is always on screen.
 func (v *alertsView) keepSelection() {
-	if len(v.alerts) == 0 {
+	first := slices.IndexFunc(v.items, func(it alertItem) bool { return it.header == "" })
+	if first < 0 {
 		v.list.UnselectAll()
 		v.selected, v.userPick = "", false
 		v.onSelect(datasource.Alert{})
 		return
 	}
-	idx := slices.IndexFunc(v.alerts, func(a datasource.Alert) bool { return a.Fingerprint == v.selected })
+	idx := v.indexOf(v.selected)
 	if idx < 0 || !v.userPick {
 		if idx < 0 {
 			v.userPick = false
 		}
-		idx = 0
+		idx = first
 	}
 	v.selecting = true
 	v.list.Select(idx)
 	v.selecting = false
-	v.onSelect(v.alerts[idx]) // the alert may have changed state even if the row did not
+	v.onSelect(v.items[idx].alert) // the alert may have changed state even if the row did not
 }
 
 // tick refreshes ages.
@@ -105,32 +253,41 @@ func (v *alertsView) tick(now time.Time) {
 	v.list.Refresh()
 }
 
-// alertRow: severity badge · name · age on the first line; summary; labels.
+// alertRow: severity badge · name · ack · age on the first line; summary; labels. As a
+// group header it shows only the group's name and size.
 type alertRow struct {
 	widget.BaseWidget
 	sev     *badge
+	ack     *badge
 	name    *line
 	age     *canvas.Text
 	summary *line
 	labels  *line
+	header  *line
+	body    *fyne.Container
 	box     *fyne.Container
 }
 
 func newAlertRow() *alertRow {
 	r := &alertRow{
 		sev:     newBadge("CRIT", ColorCritical, 1.1),
+		ack:     newBadge("", ColorInfo, 0.9),
 		name:    newLine(SizeNameEmphasis, fyne.TextStyle{Bold: true}),
 		age:     newText("", 1.1, true),
 		summary: newLine(theme.SizeNameText, fyne.TextStyle{}),
 		labels:  newLine(SizeNameSmall, fyne.TextStyle{Monospace: true}),
+		header:  newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}),
 	}
 	r.age.TextStyle.Monospace = true
 	sev := container.NewGridWrap(fyne.NewSize(88, 26), r.sev.box)
 	r.age.Alignment = fyne.TextAlignTrailing
 	// a fixed-width age column: texts that change width would otherwise need a relayout
 	age := container.NewGridWrap(fyne.NewSize(150, r.age.MinSize().Height), r.age)
-	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), container.NewCenter(age), r.name.RichText)
-	r.box = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(0, 0, 96, 0), container.NewVBox(r.summary.RichText, r.labels.RichText)))
+	right := container.NewHBox(container.NewCenter(r.ack.box), container.NewCenter(age))
+	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), right, r.name.RichText)
+	r.body = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(0, 0, 96, 0), container.NewVBox(r.summary.RichText, r.labels.RichText)))
+	r.box = container.NewStack(r.body, r.header.RichText)
+	r.header.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -138,7 +295,16 @@ func newAlertRow() *alertRow {
 // CreateRenderer draws the row's fixed set of objects.
 func (r *alertRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.box) }
 
-func (r *alertRow) apply(a datasource.Alert, now time.Time) {
+func (r *alertRow) apply(it alertItem, acks map[string]history.Ack, now time.Time) {
+	if it.header != "" {
+		r.body.Hide()
+		r.header.set(fmt.Sprintf("%s  ·  %d", it.header, it.count), ColorNameMuted)
+		r.header.Show()
+		return
+	}
+	r.header.Hide()
+	r.body.Show()
+	a := it.alert
 	sevText, sevCol := severityBadge(a)
 	r.sev.set(sevText, sevCol)
 	nameCol, ageCol := theme.ColorNameForeground, fg()
@@ -151,6 +317,12 @@ func (r *alertRow) apply(a datasource.Alert, now time.Time) {
 		age = "ended " + cockpit.HumanDuration(now.Sub(a.EndsAt)) + " ago"
 	}
 	setText(r.age, age, ageCol)
+	if ack, ok := acks[a.Fingerprint]; ok && !ack.At.Before(a.StartsAt) {
+		r.ack.set("ACK "+ack.By, ColorInfo)
+		r.ack.box.Show()
+	} else {
+		r.ack.box.Hide()
+	}
 	summary := a.Annotations["summary"]
 	if summary == "" {
 		summary = a.Annotations["description"]

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/history"
 	"github.com/opscockpit/opscockpit/runbooks"
 )
 
@@ -33,6 +35,13 @@ type Deps struct {
 	// ChartWidth, when set, hears each time-series panel's width in pixels (panel index
 	// in Panels), so range queries can ask for one point per pixel.
 	ChartWidth func(panel, pixels int)
+	// Ack acknowledges an alert; nil disables the button.
+	Ack AckFunc
+	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
+	Window fyne.Window
+	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
+	// predicate on labels; nil disables the box.
+	ParseFilter func(string) (func(map[string]string) bool, error)
 	// Observe, when set, hears how long each snapshot took to apply on the UI goroutine
 	// and how many snapshots the screen was behind the model at that moment.
 	Observe func(cost time.Duration, lag uint64)
@@ -40,16 +49,21 @@ type Deps struct {
 
 // Cockpit is the command-center view: header, metrics, alerts, runbook and risks.
 type Cockpit struct {
-	deps    Deps
-	header  *header
-	metrics *metricsView
-	alerts  *alertsView
-	runbook *runbookView
-	risks   fyne.CanvasObject
-	bg      *canvas.Rectangle
-	content fyne.CanvasObject
-	last    *cockpit.Snapshot
-	applied atomic.Uint64 // version of the last snapshot on screen, readable from any goroutine
+	deps     Deps
+	header   *header
+	metrics  *metricsView
+	alerts   *alertsView
+	runbook  *runbookView
+	detail   *alertDetail
+	banner   *fyne.Container
+	bannerT  *line
+	risks    fyne.CanvasObject
+	bg       *canvas.Rectangle
+	content  fyne.CanvasObject
+	last     *cockpit.Snapshot
+	applied  atomic.Uint64   // version of the last snapshot on screen, readable from any goroutine
+	seen     map[string]bool // critical fingerprints already notified (or firing at start)
+	notified int
 }
 
 // AppliedVersion is the version of the snapshot on screen; comparing it with the hub's
@@ -68,12 +82,25 @@ func New(d Deps) *Cockpit {
 	c.header = newHeader()
 	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter)
-	c.alerts = newAlertsView(func(a datasource.Alert) { c.runbook.show(a, c.deps.Now()) })
+	c.detail = newAlertDetail(func() fyne.Window { return c.deps.Window }, d.Ack)
+	c.alerts = newAlertsView(func(a datasource.Alert) {
+		c.runbook.show(a, c.deps.Now())
+		var acks map[string]history.Ack
+		if c.last != nil {
+			acks = c.last.Acks
+		}
+		c.detail.show(a, acks, c.deps.Now())
+	}, d.ParseFilter)
+	c.bannerT = newLine(SizeNameEmphasis, fyne.TextStyle{Bold: true})
+	bannerBg := canvas.NewRectangle(ColorWarning)
+	c.banner = container.NewStack(bannerBg, container.NewPadded(c.bannerT.RichText))
+	c.banner.Hide()
 	c.risks = newRiskPlaceholder()
 
 	left := container.NewVSplit(region("METRICS", c.metrics.box), c.risks)
 	left.Offset = 0.8
-	right := container.NewVSplit(region("", c.alerts.box), region("RUNBOOK", c.runbook.box))
+	right := container.NewVSplit(region("", container.NewBorder(c.banner, nil, nil, nil, c.alerts.box)),
+		region("", container.NewBorder(c.detail.box, nil, nil, nil, region("RUNBOOK", c.runbook.box))))
 	right.Offset = 0.4
 	body := container.NewHSplit(left, right)
 	body.Offset = 0.58
@@ -102,6 +129,8 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.header.apply(s)
 	c.metrics.apply(s)
 	c.alerts.apply(s)
+	c.notify(s)
+	c.checkFeed(s.At)
 	c.applied.Store(s.Version)
 }
 
@@ -109,6 +138,44 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 func (c *Cockpit) Tick(now time.Time) {
 	c.header.tick(now)
 	c.alerts.tick(now)
+	c.checkFeed(now)
+}
+
+// checkFeed raises or lowers the "feed silent" banner: when no alert source has spoken
+// for a while, the list may be out of date whatever it shows, and the room must know.
+func (c *Cockpit) checkFeed(now time.Time) {
+	if c.last == nil || !c.last.FeedSilent(now) {
+		if c.banner.Visible() {
+			c.banner.Hide()
+		}
+		return
+	}
+	c.bannerT.set(fmt.Sprintf("FEED SILENT — no alert source has reported for %s (since %s); this list may be out of date",
+		cockpit.HumanDuration(now.Sub(c.last.LastFeed)), c.last.LastFeed.Local().Format("15:04:05")), theme.ColorNameForeground)
+	if !c.banner.Visible() {
+		c.banner.Show()
+	}
+}
+
+// notify raises a desktop notification for each critical alert that starts firing
+// while the cockpit watches (not for those already firing when it opened).
+func (c *Cockpit) notify(s *cockpit.Snapshot) {
+	first := c.seen == nil
+	if first {
+		c.seen = map[string]bool{}
+	}
+	for _, a := range s.Alerts {
+		if a.State != datasource.StateFiring || datasource.SeverityRank(a.Severity()) != 0 || c.seen[a.Fingerprint] {
+			continue
+		}
+		c.seen[a.Fingerprint] = true
+		if !first {
+			if app := fyne.CurrentApp(); app != nil {
+				app.SendNotification(fyne.NewNotification("CRITICAL: "+a.Name(), a.Annotations["summary"]))
+			}
+			c.notified++
+		}
+	}
 }
 
 // Refresh re-applies the last snapshot, after a theme change.

@@ -21,6 +21,7 @@ import (
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/datasource"
 	"github.com/opscockpit/opscockpit/datasource/replay"
+	"github.com/opscockpit/opscockpit/history"
 	"github.com/opscockpit/opscockpit/runbooks"
 )
 
@@ -120,14 +121,14 @@ func TestFourRegionsShowTheDemo(t *testing.T) {
 
 	// alerts: three rows, most urgent first, with severity, age and labels
 	av := c.alerts
-	if len(av.alerts) != 3 || av.list.Length() != 3 {
-		t.Fatalf("alerts = %d", len(av.alerts))
+	if len(av.items) != 3 || av.list.Length() != 3 {
+		t.Fatalf("alerts = %d", len(av.items))
 	}
-	if av.alerts[0].Name() != "CheckoutErrorBudgetBurn" {
-		t.Errorf("first alert = %s", av.alerts[0].Name())
+	if av.items[0].alert.Name() != "CheckoutErrorBudgetBurn" {
+		t.Errorf("first alert = %s", av.items[0].alert.Name())
 	}
 	row := newAlertRow()
-	row.apply(av.alerts[0], av.now)
+	row.apply(av.items[0], nil, av.now)
 	if row.sev.text.Text != "CRITICAL" || row.age.Text != "for 1m" || !strings.Contains(row.labels.seg.Text, "service=checkout") {
 		t.Errorf("row = %q %q %q", row.sev.text.Text, row.age.Text, row.labels.seg.Text)
 	}
@@ -154,8 +155,8 @@ func TestSelectingAnAlertShowsItsRunbookAndTicksCount(t *testing.T) {
 	d := newDemo(t)
 	av, rv := d.view.alerts, d.view.runbook
 	idx := -1
-	for i, a := range av.alerts {
-		if a.Name() == "CheckoutLatencyHigh" {
+	for i, it := range av.items {
+		if it.alert.Name() == "CheckoutLatencyHigh" {
 			idx = i
 		}
 	}
@@ -167,7 +168,7 @@ func TestSelectingAnAlertShowsItsRunbookAndTicksCount(t *testing.T) {
 	d.clk.Advance(time.Second)
 	d.hub.SetTitle("Demo incident")
 	d.view.Apply(d.hub.Publish())
-	if av.alerts[av.indexOf(av.selected)].Name() != "CheckoutLatencyHigh" {
+	if av.items[av.indexOf(av.selected)].alert.Name() != "CheckoutLatencyHigh" {
 		t.Fatal("selection jumped back to the top alert")
 	}
 	// tick the first step
@@ -241,15 +242,6 @@ func TestThemeSwitchAndTinyWindow(t *testing.T) {
 	if img := d.win.Canvas().Capture(); img.Bounds().Dx() != 3840 {
 		t.Fatalf("capture %v", img.Bounds())
 	}
-}
-
-func (v *alertsView) indexOf(fp string) int {
-	for i, a := range v.alerts {
-		if a.Fingerprint == fp {
-			return i
-		}
-	}
-	return -1
 }
 
 func firstCheck(o fyne.CanvasObject) *widget.Check {
@@ -334,4 +326,110 @@ func TestNamedRowsBecomeSections(t *testing.T) {
 	}
 	w := test.NewTempWindow(t, m.box)
 	w.Resize(fyne.NewSize(800, 400))
+}
+
+// equalsFilter understands only name="value" pairs: enough to drive the filter box
+// without the real matcher parser.
+func equalsFilter(s string) (func(map[string]string) bool, error) {
+	want := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, errors.New("expected name=value")
+		}
+		want[k] = strings.Trim(v, `"`)
+	}
+	return func(l map[string]string) bool {
+		for k, v := range want {
+			if l[k] != v {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func TestAlertFilterViewsAndGroups(t *testing.T) {
+	d := newDemo(t)
+	av := d.view.alerts
+	av.parse = equalsFilter
+	names := func() string {
+		var out []string
+		for _, it := range av.items {
+			if it.header != "" {
+				out = append(out, "["+it.header+"]")
+			} else {
+				out = append(out, it.alert.Name())
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	av.filter.SetText(`severity="warning"`)
+	if got := names(); got != "CheckoutLatencyHigh PaymentsDependencyDegraded" {
+		t.Fatalf("filtered: %s", got)
+	}
+	av.filter.SetText(`severity`) // bad filter: said so, last good one kept
+	if !av.filterOK.Visible() || !strings.Contains(av.filterOK.seg.Text, "not applied") {
+		t.Fatalf("bad filter not reported: %q", av.filterOK.seg.Text)
+	}
+	if got := names(); got != "CheckoutLatencyHigh PaymentsDependencyDegraded" {
+		t.Fatalf("bad filter dropped the good one: %s", got)
+	}
+	av.filter.SetText("")
+	av.group.SetSelected("by team")
+	if got := names(); got != "[team: shop-core] CheckoutErrorBudgetBurn CheckoutLatencyHigh [team: payments] PaymentsDependencyDegraded" {
+		t.Fatalf("grouped: %s", got)
+	}
+	if av.items[av.indexOf(av.selected)].header != "" {
+		t.Fatal("a group header is selected")
+	}
+	av.view.SetSelected(viewResolved)
+	if len(av.items) != 0 {
+		t.Fatalf("resolved view at 05:00: %s", names())
+	}
+	if d.view.runbook.current != nil {
+		t.Fatal("the runbook of a hidden alert stays open")
+	}
+}
+
+func TestAcksShowOnRowsAndDetail(t *testing.T) {
+	d := newDemo(t)
+	fp := d.view.alerts.items[0].alert.Fingerprint
+	d.hub.SetAck(history.Ack{Fingerprint: fp, Name: "CheckoutErrorBudgetBurn", By: "alice", At: t0, Comment: "rolling back"})
+	d.view.Apply(d.hub.Publish())
+	row := newAlertRow()
+	row.apply(d.view.alerts.items[0], d.view.last.Acks, t0)
+	if !row.ack.box.Visible() || row.ack.text.Text != "ACK alice" {
+		t.Fatalf("row ack = %q visible %v", row.ack.text.Text, row.ack.box.Visible())
+	}
+	if got := d.view.detail.ackLine.seg.Text; !strings.Contains(got, "ACK by alice") || !strings.Contains(got, "rolling back") {
+		t.Fatalf("detail = %q", got)
+	}
+}
+
+func TestFeedSilentBanner(t *testing.T) {
+	d := newDemo(t)
+	if d.view.banner.Visible() {
+		t.Fatal("banner at start")
+	}
+	d.view.Tick(t0.Add(11 * time.Minute))
+	if !d.view.banner.Visible() || !strings.Contains(d.view.bannerT.seg.Text, "FEED SILENT") {
+		t.Fatalf("no banner after 11 silent minutes: %q", d.view.bannerT.seg.Text)
+	}
+}
+
+func TestNewCriticalAlertsNotifyOnce(t *testing.T) {
+	d := newDemo(t)
+	if d.view.notified != 0 {
+		t.Fatalf("notified %d for alerts already firing at start", d.view.notified)
+	}
+	for range 2 {
+		d.hub.ApplyAlerts(datasource.AlertEvent{Kind: datasource.Delta, Source: "x", Alerts: []datasource.Alert{{
+			Fingerprint: "new", State: datasource.StateFiring, UpdatedAt: t0, StartsAt: t0,
+			Labels: map[string]string{"alertname": "DatabaseDown", "severity": "critical"}}}})
+		d.view.Apply(d.hub.Publish())
+	}
+	if d.view.notified != 1 {
+		t.Fatalf("notified %d times, want once", d.view.notified)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"path/filepath"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +16,8 @@ import (
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/config"
+	"github.com/opscockpit/opscockpit/datasource"
+	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
 	"github.com/opscockpit/opscockpit/ui"
 )
 
@@ -46,14 +50,17 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if _, err := config.DataDir(); err != nil {
-		log.Warn("no data directory; nothing will be saved", "err", err)
-	}
 	sys, err := assemble(cfg, clock.Real{}, -1, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if err := sys.openHistory(ctx, log); err != nil {
+		// the cockpit still shows everything live; only the record is missing, and the
+		// health chip says so
+		log.Error("alert history unavailable", "err", err)
+	}
+	defer sys.closeHistory()
 
 	a := app.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
@@ -65,7 +72,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a.Settings().SetTheme(th)
 
 	w := a.NewWindow("OpsCockpit — " + cfg.Title)
-	view := ui.New(sys.uiDeps())
+	deps := sys.uiDeps()
+	deps.Window = w
+	view := ui.New(deps)
 	w.SetContent(view.Content())
 	w.Resize(fyne.NewSize(1600, 900))
 	bindKeys(w, view, th, sys)
@@ -107,13 +116,58 @@ func (s *system) start(ctx context.Context) {
 	for _, src := range s.alerts {
 		go cockpit.FollowAlerts(ctx, s.hub, s.clock, src, s.poller.Log)
 	}
+	if s.history != nil {
+		go cockpit.RecordHistory(ctx, s.hub, s.history, s.clock, s.poller.Log)
+	}
+}
+
+// openHistory opens the alert history: cockpit.db in the data dir (or risk.db), or
+// drill.db while a scenario plays, so drills never mix with what really fired.
+func (s *system) openHistory(ctx context.Context, log *slog.Logger) error {
+	path := s.cfg.Risk.DB
+	if path == "" || s.replay != nil {
+		dir, err := config.DataDir()
+		if err != nil {
+			return err
+		}
+		name := "cockpit.db"
+		if s.replay != nil {
+			name = "drill.db"
+		}
+		path = filepath.Join(dir, name)
+	}
+	st, err := histsqlite.Open(ctx, path)
+	if err != nil {
+		s.hub.SetHealth(datasource.Health{Source: cockpit.HistorySource, Kind: "sqlite", State: datasource.HealthDown,
+			LastError: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen), ErrorSince: s.clock.Now()})
+		return err
+	}
+	s.history = st
+	s.acker = &cockpit.Acker{Hub: s.hub, Store: st, Clock: s.clock, Silencer: s.silencer}
+	if err := s.acker.LoadAcks(ctx); err != nil {
+		log.Warn("earlier acks not loaded", "err", err)
+	}
+	log.Info("alert history", "db", path)
+	return nil
+}
+
+func (s *system) closeHistory() {
+	if s.history != nil {
+		s.history.Close()
+	}
 }
 
 func (s *system) uiDeps() ui.Deps {
+	var ack ui.AckFunc
+	if s.acker != nil {
+		ack = s.acker.Ack
+	}
 	return ui.Deps{
+		Ack: ack,
 		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
 		ChartWidth:        s.poller.SetPoints,
+		ParseFilter:       parseFilter,
 		Observe: func(cost time.Duration, lag uint64) {
 			s.metrics.uiApply.Observe(cost.Seconds())
 			s.metrics.uiLag.Set(float64(lag))

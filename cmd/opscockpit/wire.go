@@ -15,6 +15,8 @@ import (
 	"github.com/opscockpit/opscockpit/datasource"
 	promsrc "github.com/opscockpit/opscockpit/datasource/prometheus"
 	"github.com/opscockpit/opscockpit/datasource/replay"
+	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
+	"github.com/opscockpit/opscockpit/matcher"
 	"github.com/opscockpit/opscockpit/runbooks"
 )
 
@@ -30,6 +32,19 @@ type system struct {
 	alerts  []datasource.AlertSource
 	library *runbooks.Library
 	panels  []cockpit.PanelSpec
+
+	history  *histsqlite.Store // nil until openHistory (never in snapshots)
+	acker    *cockpit.Acker
+	silencer cockpit.Silencer // the first Alertmanager, when one is configured
+}
+
+// parseFilter is the alert filter box: Alertmanager matcher syntax.
+func parseFilter(s string) (func(map[string]string) bool, error) {
+	ms, err := matcher.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	return ms.Matches, nil
 }
 
 // loadConfig reads --config, else the default file if it exists, else the embedded demo.
