@@ -29,6 +29,8 @@ Usage:
       render the cockpit headless at a moment of the scenario
   opscockpit check-config FILE
       validate a configuration file (exit 0 ok, 1 invalid)
+  opscockpit alerts [--config FILE] [--json] [--filter MATCHERS]
+      print the current alerts of every configured source (exit 1 if one gave none)
   opscockpit --version
 
 Run 'opscockpit COMMAND --help' for a command's flags.
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cmdSnapshot(ctx, rest, stdout, stderr)
 		case "check-config":
 			return cmdCheckConfig(rest, stdout, stderr)
+		case "alerts":
+			return cmdAlerts(ctx, rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return 0
