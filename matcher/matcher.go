@@ -12,16 +12,20 @@
 // time) and fully anchored, as in Prometheus: ^(?:re)$.
 //
 // This is our own small parser rather than an import of
-// github.com/prometheus/alertmanager/matcher/parse. Measured against v0.34.2:
-// the code it links is small (two packages; everything else it needs is
-// already in our build), but it adds the alertmanager application module to
-// go.mod, grows the module graph from 116 to 211 modules, forces an upgrade
-// of Fyne's fsnotify, and ties our Go version to theirs, for a package whose
-// Go API alertmanager does not promise to keep (it moved in 0.27). It would
-// also still need a wrapper here as large as this parser: its errors carry
-// column pairs rather than "matcher N at char P", it has no size limits, it
-// accepts regexes that escape the anchoring (a)|(b), and its String does not
-// round-trip an empty label name. The tests pin the behaviour to upstream's.
+// github.com/prometheus/alertmanager/matcher/parse. Measured with v0.34.2,
+// the code it would link is small (two packages; the rest of what they
+// import is already in our build) and go.sum grows by two lines, but it puts
+// the alertmanager application module in go.mod, which grows the module
+// graph by about 95 modules (116 to 211 when measured), forces an upgrade of
+// the fsnotify that Fyne uses, and ties our Go version to theirs (their
+// go.mod asks for go 1.26.0), all for a package whose Go API alertmanager
+// does not promise to keep (matcher parsing moved there in 0.27). It would
+// also need a wrapper nearly as large as this parser: its errors carry
+// column pairs ("14:15: ~: invalid input: …") rather than "matcher N at char
+// P", it has no size limits, it accepts regexes such as x)|(y that break out
+// of the ^(?:…)$ anchoring, and its String does not round-trip an empty
+// label name. A differential fuzz run against it (kept out of this module,
+// as it needs the import) found no other difference.
 //
 // Where this parser is stricter than upstream: input must be valid UTF-8, a
 // label name must not be empty, a regex must be valid on its own (not only
@@ -173,8 +177,9 @@ func (m *Matcher) Matches(v string) bool {
 	return false
 }
 
-// String returns m in canonical form: the name bare when it can be, the
-// value always quoted. Parse reads it back to an equal matcher.
+// String returns m in canonical form, the same as Alertmanager prints it:
+// the name bare when it can be, the value always quoted. Parse reads it back
+// to an equal matcher.
 func (m *Matcher) String() string {
 	var b strings.Builder
 	m.appendTo(&b)
@@ -182,28 +187,25 @@ func (m *Matcher) String() string {
 }
 
 func (m *Matcher) appendTo(b *strings.Builder) {
-	if bareOK(m.Name) {
+	if m.Name != "" && !strings.ContainsFunc(m.Name, isReserved) {
 		b.WriteString(m.Name)
 	} else {
-		b.WriteString(strconv.Quote(m.Name))
+		writeQuoted(b, m.Name)
 	}
 	b.WriteString(m.Type.String())
-	b.WriteString(strconv.Quote(m.Value))
+	writeQuoted(b, m.Value)
 }
 
-// bareOK reports whether s can be written without quotes and read back as
-// the same token. Non-printable runes are quoted too, so that the canonical
-// form shows them.
-func bareOK(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if isReserved(r) || !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
+// quoteEscaper escapes only what a quoted string cannot hold raw, as
+// Alertmanager does (OpenMetrics escaping). strconv.Quote would escape
+// every non-printable rune too, up to ten bytes for one, so a canonical form
+// could outgrow MaxInputBytes and fail to parse back.
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	quoteEscaper.WriteString(b, s)
+	b.WriteByte('"')
 }
 
 // Matchers is a conjunction: a label set matches when every matcher does.
@@ -222,8 +224,9 @@ func (ms Matchers) Matches(labels map[string]string) bool {
 	return true
 }
 
-// String returns ms in canonical form, {a="b",c=~"d"}, which Parse reads
-// back to equal matchers; zero matchers give {}.
+// String returns ms in canonical form, {a="b",c=~"d"}, the same as
+// Alertmanager prints it; zero matchers give {}. Parse reads it back to equal
+// matchers, unless quoting bare values took it past MaxInputBytes.
 func (ms Matchers) String() string {
 	var b strings.Builder
 	b.WriteByte('{')
