@@ -464,3 +464,22 @@ func TestSubscribeDuringPublishGetsTheNewest(t *testing.T) {
 		sub.Close()
 	}
 }
+
+func TestAHungSourceDelaysNoOther(t *testing.T) {
+	clk := clock.NewFake(t0)
+	good, hung := &fakeMetrics{name: "good"}, &fakeMetrics{name: "hung", block: true}
+	specs := []PanelSpec{{Title: "g", Source: "good", Type: PanelStat}, {Title: "h", Source: "hung", Type: PanelStat}}
+	p := &Poller{Hub: NewHub(clk, HubOptions{Panels: specs}), Clock: clk, Panels: specs, Refresh: 15 * time.Second, Timeout: time.Hour,
+		Sources: map[string]datasource.MetricsSource{"good": good, "hung": hung}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	waitFor(t, "first refresh", func() bool { return good.callCount() == 1 && hung.callCount() == 1 })
+	for i := 2; i <= 4; i++ {
+		clk.BlockUntil(2)
+		clk.Advance(15 * time.Second)
+		waitFor(t, fmt.Sprintf("refresh %d of the good source while the other hangs", i), func() bool { return good.callCount() == i })
+	}
+	cancel()
+	<-done
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,19 +87,57 @@ func (p *Poller) defaults() {
 	}
 }
 
-// Run refreshes at once and then every Refresh until ctx ends.
+// Run refreshes at once and then every Refresh until ctx ends. Every source runs on
+// its own schedule, so one that hangs until its timeout delays no other.
 func (p *Poller) Run(ctx context.Context) {
 	p.defaults()
-	t := p.Clock.NewTicker(p.Refresh)
-	defer t.Stop()
-	for {
-		p.RefreshAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
+	var wg sync.WaitGroup
+	for _, name := range p.sourceNames() {
+		sem := make(chan struct{}, p.Concurrency)
+		wg.Go(func() {
+			t := p.Clock.NewTicker(p.Refresh)
+			defer t.Stop()
+			for {
+				if panels := p.due(name, p.Clock.Now()); len(panels) > 0 {
+					p.refreshSource(ctx, name, panels, p.Clock.Now(), sem)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C():
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// sourceNames lists the sources the panels use, in panel order.
+func (p *Poller) sourceNames() []string {
+	var names []string
+	for _, spec := range p.Panels {
+		if !slices.Contains(names, spec.Source) {
+			names = append(names, spec.Source)
 		}
 	}
+	return names
+}
+
+// due lists source's panels that are not held back at now.
+func (p *Poller) due(source string, now time.Time) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []int
+	for i, spec := range p.Panels {
+		if spec.Source != source {
+			continue
+		}
+		if until, held := p.holds[i]; held && now.Before(until) {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // RefreshAll queries every panel once (as the rules above allow) and waits for all of
@@ -106,23 +145,14 @@ func (p *Poller) Run(ctx context.Context) {
 func (p *Poller) RefreshAll(ctx context.Context) {
 	p.defaults()
 	now := p.Clock.Now()
-	bySource := map[string][]int{}
-	var order []string
-	p.mu.Lock()
-	for i, spec := range p.Panels {
-		if until, held := p.holds[i]; held && now.Before(until) {
+	var wg sync.WaitGroup
+	for _, name := range p.sourceNames() {
+		panels := p.due(name, now)
+		if len(panels) == 0 {
 			continue
 		}
-		if _, seen := bySource[spec.Source]; !seen {
-			order = append(order, spec.Source)
-		}
-		bySource[spec.Source] = append(bySource[spec.Source], i)
-	}
-	p.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, name := range order {
 		sem := make(chan struct{}, p.Concurrency) // per source: a slow one holds up no other
-		wg.Go(func() { p.refreshSource(ctx, name, bySource[name], now, sem) })
+		wg.Go(func() { p.refreshSource(ctx, name, panels, now, sem) })
 	}
 	wg.Wait()
 }
