@@ -1,9 +1,11 @@
 // Package chart is OpsCockpit's time-series chart widget and its value formatting.
 //
-// A Chart draws every line, the grid and the thresholds into one canvas.Raster that it
-// produces itself (anti-aliased, decimated to a point pair per pixel column), and keeps
-// only a small, pooled set of canvas.Text objects for axis labels and the legend. That
-// keeps a wall of charts cheap to refresh and a cardinality blow-up harmless: at most
+// A Chart draws every line, the grid, the thresholds and its axis and legend labels
+// into one canvas.Raster that it produces itself (lines anti-aliased and decimated to a
+// point pair per pixel column; labels in the theme's font from a cache of glyph
+// coverage, looking as canvas.Text would), and keeps canvas.Text objects only for the
+// crosshair and for a label that needs one of Fyne's fallback fonts. That keeps a wall
+// of charts cheap to refresh (QUALITY P4) and a cardinality blow-up harmless: at most
 // maxDrawnLines lines are drawn, the rest are counted in the legend.
 package chart
 

@@ -64,8 +64,15 @@ func hasColorNear(img image.Image, x int, y float32, dy int, c color.Color) bool
 	return false
 }
 
+// visibleTexts lists the labels the raster draws, then the visible canvas.Text objects
+// (labels that need a fallback font, the crosshair's box).
 func visibleTexts(r *chartRenderer) []string {
 	var out []string
+	for i, it := range r.lay.texts {
+		if i < len(r.inImage) && r.inImage[i] && it.text != "" {
+			out = append(out, it.text)
+		}
+	}
 	for _, o := range r.Objects() {
 		if t, ok := o.(*canvas.Text); ok && t.Visible() && t.Text != "" {
 			out = append(out, t.Text)
@@ -280,12 +287,12 @@ func TestChartFollowsTheme(t *testing.T) {
 
 	dark := win.Canvas().Capture()
 	darkGrid, darkBg := dark.At(gx, gy), dark.At(gx, gy+8)
-	darkText := r.texts[0].Color
+	darkText, _, _ := r.look(&r.lay.texts[0])
 
 	a.Settings().SetTheme(theme.LightTheme())
 	light := win.Canvas().Capture()
 	lightGrid, lightBg := light.At(gx, gy), light.At(gx, gy+8)
-	lightText := r.texts[0].Color
+	lightText, _, _ := r.look(&r.lay.texts[0])
 
 	if !(lum(darkGrid) > lum(darkBg)) {
 		t.Errorf("dark theme: grid %v not lighter than background %v", darkGrid, darkBg)

@@ -98,13 +98,6 @@ func prepare(lines []Line, limit int) dataset {
 			if j > 0 && smp.T.Before(l.Samples[j-1].T) {
 				s.sorted = false
 			}
-			if !ds.hasTimes {
-				ds.t0, ds.t1, ds.hasTimes = smp.T, smp.T, true
-			} else if smp.T.Before(ds.t0) {
-				ds.t0 = smp.T
-			} else if smp.T.After(ds.t1) {
-				ds.t1 = smp.T
-			}
 			v := smp.V
 			if math.IsNaN(v) {
 				continue
@@ -113,18 +106,53 @@ func prepare(lines []Line, limit int) dataset {
 				s.last, lastT = v, smp.T
 			}
 			ds.hasPoints = true
-			s.lo = math.Min(s.lo, v)
-			s.hi = math.Max(s.hi, v)
+			// v is not NaN here: plain comparisons (a zero's sign is not shown).
+			if v < s.lo {
+				s.lo = v
+			}
+			if v > s.hi {
+				s.hi = v
+			}
 			if finite(v) {
 				ds.hasVals = true
-				ds.lo = math.Min(ds.lo, v)
-				ds.hi = math.Max(ds.hi, v)
+				if v < ds.lo {
+					ds.lo = v
+				}
+				if v > ds.hi {
+					ds.hi = v
+				}
 			}
 		}
 		if s.lo > s.hi {
 			s.lo, s.hi = math.NaN(), math.NaN()
 		}
+		ds.addTimes(l.Samples, s.sorted)
 		ds.series = append(ds.series, s)
 	}
 	return ds
+}
+
+// addTimes widens the time range to the samples': their ends when they are in order,
+// else every one of them (one comparison per sample on the common path, not three).
+func (ds *dataset) addTimes(samples []datasource.Sample, sorted bool) {
+	add := func(t time.Time) {
+		if !ds.hasTimes {
+			ds.t0, ds.t1, ds.hasTimes = t, t, true
+		} else if t.Before(ds.t0) {
+			ds.t0 = t
+		} else if t.After(ds.t1) {
+			ds.t1 = t
+		}
+	}
+	if len(samples) == 0 {
+		return
+	}
+	if sorted {
+		add(samples[0].T)
+		add(samples[len(samples)-1].T)
+		return
+	}
+	for _, smp := range samples {
+		add(smp.T)
+	}
 }

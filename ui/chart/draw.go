@@ -8,11 +8,13 @@ import (
 )
 
 // The raster is drawn here, without Fyne: grid, thresholds, lines and legend swatches
-// into one *image.RGBA. Lines are anti-aliased by exact area coverage across the stroke
-// and point sampling along it ("thick Wu"), accumulated with max() into a per-line
-// coverage mask so overlapping segments at joints do not darken, then composited once
-// per line. Work is proportional to the ink, not to the image: see BenchmarkP4Chart and
-// BenchmarkStrokeVector for the comparison with golang.org/x/image/vector.
+// into one *image.RGBA (the labels follow, from text.go). Lines are anti-aliased by
+// exact area coverage across the stroke and point sampling along it ("thick Wu"),
+// accumulated with max() into a per-line coverage mask so overlapping segments at
+// joints do not darken, then composited once per line. Work is proportional to the
+// ink, not to the image: see BenchmarkP4Chart and BenchmarkStrokeVector for the
+// comparison with golang.org/x/image/vector. The stroker was tuned for P4 without
+// changing a pixel: TestStrokerMatchesReference holds it to the original.
 
 // stroker owns the scratch buffers reused from frame to frame.
 type stroker struct {
@@ -64,11 +66,9 @@ func (s *stroker) markCol(x, y0, y1 int) {
 	}
 }
 
-// vspan covers column x between top and bot (continuous pixel coordinates).
-func (s *stroker) vspan(x int, top, bot float32) {
-	if x < s.clip.Min.X || x >= s.clip.Max.X || !(bot > top) {
-		return
-	}
+// vspanIn covers column x, known to be inside the clip, between top and bot
+// (continuous pixel coordinates).
+func (s *stroker) vspanIn(x int, top, bot float32) {
 	y0 := max(ifloor(top), s.clip.Min.Y)
 	y1 := min(iceil(bot)-1, s.clip.Max.Y-1)
 	if y0 > y1 {
@@ -77,9 +77,7 @@ func (s *stroker) vspan(x int, top, bot float32) {
 	s.markCol(x, y0, y1)
 	w := s.w
 	idx := y0*w + x
-	if a := spanAlpha(top, bot, float32(y0)); a > s.mask[idx] {
-		s.mask[idx] = a
-	}
+	s.mask[idx] = max(s.mask[idx], spanAlpha(top, bot, float32(y0)))
 	if y1 == y0 {
 		return
 	}
@@ -88,9 +86,7 @@ func (s *stroker) vspan(x int, top, bot float32) {
 	for idx += w; idx < last; idx += w {
 		s.mask[idx] = 255
 	}
-	if a := spanAlpha(top, bot, float32(y1)); a > s.mask[last] {
-		s.mask[last] = a
-	}
+	s.mask[last] = max(s.mask[last], spanAlpha(top, bot, float32(y1)))
 }
 
 // spanAlpha is how much of the pixel [f, f+1) the span [lo, hi) covers, as an alpha.
@@ -111,57 +107,6 @@ func spanAlpha(lo, hi, f float32) uint8 {
 	return uint8(cov*255 + 0.5)
 }
 
-// hspan covers row y between left and right.
-func (s *stroker) hspan(y int, left, right float32) {
-	if y < s.clip.Min.Y || y >= s.clip.Max.Y || !(right > left) {
-		return
-	}
-	s.hspanIn(y, left, right)
-}
-
-// hspanIn is hspan for a row known to be inside the clip.
-func (s *stroker) hspanIn(y int, left, right float32) {
-	x0 := max(ifloor(left), s.clip.Min.X)
-	x1 := min(iceil(right)-1, s.clip.Max.X-1)
-	if x0 > x1 {
-		return
-	}
-	s.markCols(x0, x1, y)
-	row := s.mask[y*s.w : y*s.w+x1+1]
-	if a := spanAlpha(left, right, float32(x0)); a > row[x0] {
-		row[x0] = a
-	}
-	if x1 == x0 {
-		return
-	}
-	for x := x0 + 1; x < x1; x++ {
-		row[x] = 255
-	}
-	if a := spanAlpha(left, right, float32(x1)); a > row[x1] {
-		row[x1] = a
-	}
-}
-
-// markCols is markCol(x, y, y) for every x in [x0, x1].
-func (s *stroker) markCols(x0, x1, y int) {
-	y32 := int32(y)
-	lo, hi := s.lo[x0:x1+1], s.hi[x0:x1+1]
-	for i := range lo {
-		if y32 < lo[i] {
-			lo[i] = y32
-		}
-		if y32 > hi[i] {
-			hi[i] = y32
-		}
-	}
-	if x0 < s.dirtyX[0] {
-		s.dirtyX[0] = x0
-	}
-	if x1 > s.dirtyX[1] {
-		s.dirtyX[1] = x1
-	}
-}
-
 // vbar is segment for a vertical segment at x from y0 to y1 (y0 <= y1): every row of
 // it is the same hspan, so each column's coverage is worked out once.
 func (s *stroker) vbar(x, y0, y1, hw float32) {
@@ -180,9 +125,7 @@ func (s *stroker) vbar(x, y0, y1, hw float32) {
 		a := spanAlpha(left, right, float32(c))
 		s.markCol(c, r0, r1)
 		for idx := r0*s.w + c; idx <= r1*s.w+c; idx += s.w {
-			if a > s.mask[idx] {
-				s.mask[idx] = a
-			}
+			s.mask[idx] = max(s.mask[idx], a)
 		}
 	}
 }
@@ -201,14 +144,20 @@ func (s *stroker) segment(x0, y0, x1, y1, hw float32) {
 			slope = (y1 - y0) / (x1 - x0)
 		}
 		ht := hw * sqrt32(1+slope*slope)
-		c0 := int(ceil32(x0 - hw - 0.5))
-		c1 := int(floor32(x1 + hw - 0.5))
-		c0 = max(c0, s.clip.Min.X)
-		c1 = min(c1, s.clip.Max.X-1)
+		c0 := max(iceil(x0-hw-0.5), s.clip.Min.X)
+		c1 := min(ifloor(x1+hw-0.5), s.clip.Max.X-1)
 		for c := c0; c <= c1; c++ {
-			t := min(max(float32(c)+0.5, x0), x1)
+			t := float32(c) + 0.5
+			if t < x0 {
+				t = x0
+			}
+			if t > x1 {
+				t = x1
+			}
 			yc := y0 + (t-x0)*slope
-			s.vspan(c, yc-ht, yc+ht)
+			if top, bot := yc-ht, yc+ht; bot > top {
+				s.vspanIn(c, top, bot)
+			}
 		}
 		return
 	}
@@ -246,18 +195,14 @@ func (s *stroker) segment(x0, y0, x1, y1, hw float32) {
 		}
 		cmin, cmax = min(cmin, c0), max(cmax, c1)
 		row := s.mask[base : base+c1+1]
-		if a := spanAlpha(left, right, float32(c0)); a > row[c0] {
-			row[c0] = a
-		}
+		row[c0] = max(row[c0], spanAlpha(left, right, float32(c0)))
 		if c1 == c0 {
 			continue
 		}
 		for c := c0 + 1; c < c1; c++ {
 			row[c] = 255
 		}
-		if a := spanAlpha(left, right, float32(c1)); a > row[c1] {
-			row[c1] = a
-		}
+		row[c1] = max(row[c1], spanAlpha(left, right, float32(c1)))
 	}
 	for c := cmin; c <= cmax; c++ {
 		s.markCol(c, r0, r1)
@@ -279,9 +224,7 @@ func (s *stroker) dot(cx, cy, r float32) {
 			}
 			a := uint8(min(cov, 1)*255 + 0.5)
 			idx := y*s.w + x
-			if a > s.mask[idx] {
-				s.mask[idx] = a
-			}
+			s.mask[idx] = max(s.mask[idx], a)
 			s.markCol(x, y, y)
 		}
 	}
@@ -494,6 +437,7 @@ func (s *stroker) line(sr *series, plot image.Rectangle, lay *layout, hw float32
 		return
 	}
 	fpw := float64(pw)
+	t0 := lay.t0.Round(0) // wall clock only, as sinceWall wants
 	prevValid := false
 	for _, smp := range sr.samples {
 		v := smp.V
@@ -501,7 +445,7 @@ func (s *stroker) line(sr *series, plot image.Rectangle, lay *layout, hw float32
 			prevValid = false
 			continue
 		}
-		d := smp.T.Sub(lay.t0)
+		d := sinceWall(smp.T, t0)
 		fx := float64(d) / span * fpw
 		var b *bucket
 		switch {
@@ -532,8 +476,14 @@ func (s *stroker) line(sr *series, plot image.Rectangle, lay *layout, hw float32
 		if !b.has {
 			*b = bucket{first: v, last: v, lo: v, hi: v, has: true, connect: prevValid}
 		} else {
-			b.lo = math.Min(b.lo, v)
-			b.hi = math.Max(b.hi, v)
+			// v is not NaN here, so plain comparisons do what math.Min and Max would
+			// (but for the sign of a zero, which maps to the same row).
+			if v < b.lo {
+				b.lo = v
+			}
+			if v > b.hi {
+				b.hi = v
+			}
 			b.last = v
 		}
 		prevValid = true
@@ -577,6 +527,16 @@ func (s *stroker) line(sr *series, plot image.Rectangle, lay *layout, hw float32
 	if lone {
 		s.dot(lx, ly, hw*1.3)
 	}
+}
+
+// sinceWall is t.Sub(u) for a u without a monotonic clock reading (so that Sub would
+// use the wall clock too), without Sub's overflow check when the difference is well
+// inside a Duration (about ±285 years), which is nearly always.
+func sinceWall(t, u time.Time) time.Duration {
+	if ds := t.Unix() - u.Unix(); ds > -9e9 && ds < 9e9 {
+		return time.Duration(ds)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+	}
+	return t.Sub(u)
 }
 
 func floor32(v float32) float32 { return float32(math.Floor(float64(v))) }

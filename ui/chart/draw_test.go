@@ -146,3 +146,18 @@ func TestBlendOpaque(t *testing.T) {
 		}
 	}
 }
+
+// TestSinceWall holds sinceWall to time.Time.Sub, near and far.
+func TestSinceWall(t *testing.T) {
+	base := time.Date(2026, 3, 14, 13, 0, 0, 0, time.UTC)
+	times := []time.Time{base, base.Add(1), base.Add(-1), base.Add(1500 * time.Millisecond), base.Add(-1500 * time.Millisecond),
+		base.Add(290 * 365 * 24 * time.Hour), base.AddDate(-300, 0, 0), base.AddDate(400, 0, 0), {}, time.Unix(0, 999999999),
+		time.Unix(-1, 1), base.In(time.FixedZone("x", 3600)), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}
+	for _, a := range times {
+		for _, b := range times {
+			if got, want := sinceWall(a, b), a.Sub(b); got != want {
+				t.Errorf("sinceWall(%v, %v) = %v, Sub %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -177,5 +178,39 @@ func TestMeasureMatchesFyne(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLabelsFallBackToCanvasText checks that a label the theme font cannot draw alone
+// (another script, right-to-left text, a tab) is left to a canvas.Text, which brings
+// Fyne's fallback fonts and bidi, while the rest stay in the raster.
+func TestLabelsFallBackToCanvasText(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(theme.DarkTheme())
+	names := []string{"负载 p99", "שרת-1", "tab\there", "plain"}
+	var lines []Line
+	for _, n := range names {
+		lines = append(lines, Line{Name: n, Samples: flat(30, 1, nil)})
+	}
+	c := New()
+	c.SetData(lines, Options{Decimals: -1})
+	_, r := show(t, c, 900, 300)
+	canvasTexts := map[string]bool{}
+	for _, tx := range r.texts {
+		if tx.Visible() {
+			canvasTexts[tx.Text] = true
+		}
+	}
+	for i, it := range r.lay.texts {
+		want := it.text != "plain" && strings.ContainsAny(it.text, "负ש\t")
+		if want == r.inImage[i] {
+			t.Errorf("%q: drawn in the raster = %v", it.text, r.inImage[i])
+		}
+		if want && !canvasTexts[it.text] {
+			t.Errorf("%q has no visible canvas.Text", it.text)
+		}
+	}
+	if len(canvasTexts) != 3 {
+		t.Errorf("canvas texts %v, want the three names", canvasTexts)
 	}
 }

@@ -130,15 +130,22 @@ func (r *chartRenderer) readTheme() bool {
 	}
 	ts.frame = frameColors{grid: withAlpha(fg, 0x30), axis: withAlpha(fg, 0x70), warn: ts.warn,
 		backing: withAlpha(ts.bg, 0xc8)}
-	ts.font = th.Font(fyne.TextStyle{}).Name()
-	ts.boldFont = th.Font(fyne.TextStyle{Bold: true}).Name()
+	regular, bold := th.Font(fyne.TextStyle{}), th.Font(fyne.TextStyle{Bold: true})
+	ts.font, ts.boldFont = resourceName(regular), resourceName(bold)
 	if ts == r.themed {
 		return false
 	}
 	r.themed = ts
-	r.labels.setFont(fyne.TextStyle{}, th.Font(fyne.TextStyle{}))
-	r.labels.setFont(fyne.TextStyle{Bold: true}, th.Font(fyne.TextStyle{Bold: true}))
+	r.labels.setFont(fyne.TextStyle{}, regular)
+	r.labels.setFont(fyne.TextStyle{Bold: true}, bold)
 	return true
+}
+
+func resourceName(res fyne.Resource) string {
+	if res == nil {
+		return ""
+	}
+	return res.Name()
 }
 
 func nrgba(c color.Color) color.NRGBA { return color.NRGBAModel.Convert(c).(color.NRGBA) }

@@ -25,8 +25,8 @@ import (
 // same way. What differs is only that each glyph's coverage is rendered once per size
 // and 1/64-pixel pen position (the resolution of go-text/render's own coordinates) and
 // then reused, so a label costs a few small blits, and that a label is shaped once for
-// both measuring and drawing.
-// A label needing anything the theme font alone cannot draw (a missing glyph, bidi,
+// both measuring and drawing. TestMeasureMatchesFyne and TestLabelsLookLikeFyneText
+// hold both to Fyne's. A label needing anything the theme font alone cannot draw (a missing glyph, bidi,
 // tabs, control characters) is left to a canvas.Text, which brings Fyne's fallback fonts.
 
 // subpixel is how many pen positions per pixel get their own glyph coverage.
@@ -36,7 +36,7 @@ const subpixel = 64
 const maxGlyphs = 4096
 
 // maxShaped bounds the cache of shaped labels; past it the cache starts again.
-const maxShaped = 1024
+const maxShaped = 256
 
 // labelPainter owns the faces, the shaper and the caches of one renderer (a Face is
 // not safe for concurrent use; parsed fonts are shared).
@@ -202,39 +202,53 @@ func (p *labelPainter) draw(dst *image.RGBA, s string, pos fyne.Position, box fy
 
 	sl := p.shape(s, style, face, size)
 	p.place(sl, face, size, scale)
-	// Sum the glyphs' coverage in the label box (as one fill of all outlines would),
-	// then blend it once.
-	if cap(p.cover) < w*h {
-		p.cover = make([]uint8, w*h)
+	// Sum the glyphs' coverage (as one fill of all outlines would) over the part of
+	// the label's box they ink, clipped to the box and the image, then blend it once.
+	clip := image.Rect(ox, oy, ox+w, oy+h).Intersect(dst.Rect)
+	ink := image.Rectangle{}
+	for _, gp := range sl.placed {
+		m := gp.m
+		x0, y0 := ox+gp.x+m.dx, oy+gp.y+sl.base+m.dy
+		ink = ink.Union(image.Rect(x0, y0, x0+m.w, y0+m.h))
 	}
-	cover := p.cover[:w*h]
+	ink = ink.Intersect(clip)
+	if ink.Empty() {
+		return
+	}
+	iw := ink.Dx()
+	if cap(p.cover) < iw*ink.Dy() {
+		p.cover = make([]uint8, iw*ink.Dy())
+	}
+	cover := p.cover[:iw*ink.Dy()]
 	clear(cover)
 	for _, gp := range sl.placed {
 		m := gp.m
-		x0, y0 := gp.x+m.dx, gp.y+sl.base+m.dy
-		for my := max(0, -y0); my < m.h && y0+my < h; my++ {
-			row := cover[(y0+my)*w:]
-			src := m.a[my*m.w:]
-			for mx := max(0, -x0); mx < m.w && x0+mx < w; mx++ {
-				if a := src[mx]; a != 0 {
-					row[x0+mx] = uint8(min(int(row[x0+mx])+int(a), 255))
+		g := image.Rect(0, 0, m.w, m.h).Add(image.Pt(ox+gp.x+m.dx, oy+gp.y+sl.base+m.dy))
+		r := g.Intersect(ink)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			src := m.a[(y-g.Min.Y)*m.w+r.Min.X-g.Min.X : (y-g.Min.Y)*m.w+r.Max.X-g.Min.X]
+			row := cover[(y-ink.Min.Y)*iw+r.Min.X-ink.Min.X:]
+			for i, a := range src {
+				if a != 0 {
+					row[i] = uint8(min(int(row[i])+int(a), 255))
 				}
 			}
 		}
 	}
 	sa := uint32(c.A)
 	sr, sg, sb := uint32(c.R)*sa, uint32(c.G)*sa, uint32(c.B)*sa
-	clip := image.Rect(ox, oy, ox+w, oy+h).Intersect(dst.Rect)
-	for y := clip.Min.Y; y < clip.Max.Y; y++ {
-		row := cover[(y-oy)*w:]
-		off := dst.PixOffset(clip.Min.X, y)
-		for x := clip.Min.X; x < clip.Max.X; x, off = x+1, off+4 {
-			if a := uint32(row[x-ox]); a != 0 {
-				if c.A == 255 {
-					blendOpaque(dst.Pix[off:off+4:off+4], c, a)
-				} else {
-					blend(dst.Pix[off:off+4:off+4], sr, sg, sb, sa, a)
-				}
+	for y := ink.Min.Y; y < ink.Max.Y; y++ {
+		row := cover[(y-ink.Min.Y)*iw : (y-ink.Min.Y+1)*iw]
+		off := dst.PixOffset(ink.Min.X, y)
+		for i, a := range row {
+			if a == 0 {
+				continue
+			}
+			px := dst.Pix[off+4*i : off+4*i+4 : off+4*i+4]
+			if c.A == 255 {
+				blendOpaque(px, c, uint32(a))
+			} else {
+				blend(px, sr, sg, sb, sa, uint32(a))
 			}
 		}
 	}
@@ -390,9 +404,23 @@ func renderGlyph(k glyphKey, g shaping.Glyph) *glyphMask {
 		Glyphs: []shaping.Glyph{{GlyphID: k.gid, XOffset: fixed.Int26_6(ph / s * 64)}}}
 	r := render.Renderer{FontSize: k.size, PixScale: s, Color: color.White}
 	r.DrawShapedRunAt(one, img, -x0, -y0)
-	m := &glyphMask{dx: x0, dy: y0, w: w, h: h, a: make([]uint8, w*h)}
-	for i := range m.a {
-		m.a[i] = img.Pix[4*i+3]
+	// Keep only the inked rectangle.
+	ink := image.Rectangle{}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if img.Pix[img.PixOffset(x, y)+3] != 0 {
+				ink = ink.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	if ink.Empty() {
+		return nil
+	}
+	m := &glyphMask{dx: x0 + ink.Min.X, dy: y0 + ink.Min.Y, w: ink.Dx(), h: ink.Dy(), a: make([]uint8, ink.Dx()*ink.Dy())}
+	for y := 0; y < m.h; y++ {
+		for x := 0; x < m.w; x++ {
+			m.a[y*m.w+x] = img.Pix[img.PixOffset(ink.Min.X+x, ink.Min.Y+y)+3]
+		}
 	}
 	return m
 }
