@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FYNE    := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
 
-.PHONY: all run build deps test-deps test vet fmt-check unit window-test bench fuzz snapshot package clean
+.PHONY: all run build deps test-deps test vet fmt-check unit window-test bench fuzz snapshot docs package clean
 
 all: build
 
@@ -49,9 +49,13 @@ bench: test-deps build
 fuzz: deps
 	scripts/fuzz.sh
 
-## snapshot: regenerate the README screenshot
+## snapshot: regenerate the README screenshot of the demo
 snapshot: build
 	./$(BIN) snapshot --out docs/screenshot.png --size 1920x1080 --at 5m
+
+## docs: regenerate every screenshot in docs/ (real Prometheus, real window under Xvfb)
+docs: test-deps snapshot
+	OPSCOCKPIT_DOCS=1 xvfb-run -a -s "-screen 0 1920x1080x24" $(GO) test -count=1 -run 'TestDocs' -v ./cmd/opscockpit/
 
 ## package: a desktop package for this OS with fyne.io/tools (metadata from FyneApp.toml)
 package: build

@@ -54,7 +54,7 @@ func TestDocsLiveScreenshots(t *testing.T) {
 		}
 	}()
 	exporter := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer exporter.Close()
+	defer closeNow(exporter)
 	promURL := testserver.Prometheus(t, []string{strings.TrimPrefix(exporter.URL, "http://")},
 		"groups:\n  - name: docs\n    rules:\n      - record: code:http_requests:rate10s\n        expr: sum by (code) (rate(http_requests_total[10s]))\n")
 	waitForData(t, promURL, "count_over_time(code:http_requests:rate10s[1m]) > 10")
@@ -75,7 +75,7 @@ func TestDocsLiveScreenshots(t *testing.T) {
 		return nil
 	}
 	warnSrv := httptest.NewServer(warn)
-	defer warnSrv.Close()
+	defer closeNow(warnSrv)
 	// stale: a few good answers, then 503
 	var served atomic.Int64
 	flaky := httputil.NewSingleHostReverseProxy(target)
@@ -86,10 +86,10 @@ func TestDocsLiveScreenshots(t *testing.T) {
 		}
 		flaky.ServeHTTP(w, r)
 	}))
-	defer flakySrv.Close()
+	defer closeNow(flakySrv)
 	// loading: accepts and never answers
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	defer hang.Close()
+	defer closeNow(hang)
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "opscockpit.yaml")
@@ -146,4 +146,11 @@ metrics:
 	shot("live-window-start.png")
 	time.Sleep(8 * time.Second) // the flaky proxy has failed since: stale; the hung one timed out
 	shot("live-window.png")
+}
+
+// closeNow drops a test server's connections before closing it: a hung handler or a
+// kept-alive proxy connection must not keep the docs run waiting.
+func closeNow(s *httptest.Server) {
+	s.CloseClientConnections()
+	s.Close()
 }
