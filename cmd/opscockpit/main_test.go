@@ -177,3 +177,24 @@ func TestDemoIsCoherent(t *testing.T) {
 		t.Errorf("alerts at 05:00: %+v", got)
 	}
 }
+
+// The README's complete example must stay a valid configuration.
+func TestReadmeExampleConfigIsValid(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "A complete example")
+	if i < 0 {
+		t.Fatal("README has no complete example")
+	}
+	j := strings.Index(s[i:], "```yaml\n")
+	k := strings.Index(s[i+j+8:], "```")
+	if j < 0 || k < 0 {
+		t.Fatal("example block not found")
+	}
+	if _, err := config.Load([]byte(s[i+j+8:i+j+8+k]), "README.md example"); err != nil {
+		t.Fatal(err)
+	}
+}
