@@ -15,6 +15,7 @@ import (
 	"github.com/opscockpit/opscockpit/datasource"
 	promsrc "github.com/opscockpit/opscockpit/datasource/prometheus"
 	"github.com/opscockpit/opscockpit/datasource/replay"
+	"github.com/opscockpit/opscockpit/datasource/stream"
 	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
 	"github.com/opscockpit/opscockpit/matcher"
 	"github.com/opscockpit/opscockpit/runbooks"
@@ -36,6 +37,22 @@ type system struct {
 	history  *histsqlite.Store // nil until openHistory (never in snapshots)
 	acker    *cockpit.Acker
 	silencer cockpit.Silencer // the first Alertmanager, when one is configured
+}
+
+// readToken reads a bearer token file ("" → no token). The token is never logged.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	return tok, nil
 }
 
 // parseFilter is the alert filter box: Alertmanager matcher syntax.
@@ -128,12 +145,22 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 			sources[src.Name] = ps
 		}
 	}
-	var unsupported []error
-	if n := len(cfg.Alerts.Alertmanagers) + len(cfg.Alerts.Streams); n > 0 || cfg.Alerts.Webhook != nil {
-		unsupported = append(unsupported, errors.New("alerts: Alertmanager, webhook and stream sources arrive with issue #4; use a scenario until then"))
+	if len(cfg.Alerts.Streams) > 0 {
+		sm := stream.NewMetrics(s.metrics.reg)
+		for _, st := range cfg.Alerts.Streams {
+			token, err := readToken(st.TokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("alerts.streams %q: %w", st.Name, err)
+			}
+			c, err := stream.NewClient(stream.ClientOptions{Name: st.Name, URL: st.URL, Token: token, Clock: base, Metrics: sm, Log: log})
+			if err != nil {
+				return nil, fmt.Errorf("alerts.streams %q: %w", st.Name, err)
+			}
+			s.alerts = append(s.alerts, c)
+		}
 	}
-	if len(unsupported) > 0 {
-		return nil, errors.Join(unsupported...)
+	if len(cfg.Alerts.Alertmanagers) > 0 || cfg.Alerts.Webhook != nil {
+		return nil, errors.New("alerts: Alertmanager and webhook sources arrive with issue #4; use a relay stream or a scenario until then")
 	}
 
 	for _, p := range cfg.Metrics.Panels {
