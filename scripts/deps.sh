@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what OpsCockpit needs to build and test on Debian/Ubuntu, skipping what is
 # already there: the C libraries Fyne's OpenGL driver links against, Xvfb and
-# ImageMagick for the real-window tests, a real Prometheus for the integration tests,
+# ImageMagick for the real-window tests, real Prometheus and Alertmanager servers for the
+# integration tests,
 # and the Go modules.
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     also what the tests need
@@ -10,7 +11,7 @@ set -euo pipefail
 pkgs=(gcc pkg-config libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev libwayland-dev)
 if [[ "${1:-}" == "test" ]]; then
-  pkgs+=(xvfb xauth imagemagick prometheus)
+  pkgs+=(xvfb xauth imagemagick prometheus prometheus-alertmanager)
 fi
 
 if ! command -v go >/dev/null 2>&1; then
