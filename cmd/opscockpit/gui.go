@@ -55,11 +55,6 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if err := sys.openHistory(ctx, log); err != nil {
-		// the cockpit still shows everything live; only the record is missing, and the
-		// health chip says so
-		log.Error("alert history unavailable", "err", err)
-	}
 	defer sys.closeHistory()
 
 	a := app.NewWithID(appID)
@@ -89,6 +84,16 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sys.start(ctx)
 	go view.Run(ctx)
+	// The history database is not needed for the first frame: open it beside the window.
+	go func() {
+		if err := sys.openHistory(ctx, log); err != nil {
+			// the cockpit still shows everything live; only the record is missing, and
+			// the health chip says so
+			log.Error("alert history unavailable", "err", err)
+			return
+		}
+		cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
+	}()
 
 	if *firstFrame {
 		a.Lifecycle().SetOnStarted(func() { fyne.Do(a.Quit) })
@@ -116,9 +121,6 @@ func (s *system) start(ctx context.Context) {
 	for _, src := range s.alerts {
 		go cockpit.FollowAlerts(ctx, s.hub, s.clock, src, s.poller.Log)
 	}
-	if s.history != nil {
-		go cockpit.RecordHistory(ctx, s.hub, s.history, s.clock, s.poller.Log)
-	}
 }
 
 // openHistory opens the alert history: cockpit.db in the data dir (or risk.db), or
@@ -142,28 +144,39 @@ func (s *system) openHistory(ctx context.Context, log *slog.Logger) error {
 			LastError: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen), ErrorSince: s.clock.Now()})
 		return err
 	}
-	s.history = st
-	s.acker = &cockpit.Acker{Hub: s.hub, Store: st, Clock: s.clock, Silencer: s.silencer}
-	if err := s.acker.LoadAcks(ctx); err != nil {
+	acker := &cockpit.Acker{Hub: s.hub, Store: st, Clock: s.clock, Silencer: s.silencer}
+	if err := acker.LoadAcks(ctx); err != nil {
 		log.Warn("earlier acks not loaded", "err", err)
 	}
+	s.histMu.Lock()
+	s.history, s.acker = st, acker
+	s.histMu.Unlock()
 	log.Info("alert history", "db", path)
 	return nil
 }
 
 func (s *system) closeHistory() {
+	s.histMu.Lock()
+	defer s.histMu.Unlock()
 	if s.history != nil {
 		s.history.Close()
 	}
 }
 
-func (s *system) uiDeps() ui.Deps {
-	var ack ui.AckFunc
-	if s.acker != nil {
-		ack = s.acker.Ack
+// ack acknowledges through the history once it is open.
+func (s *system) ack(ctx context.Context, a datasource.Alert, by, comment string, silenceFor time.Duration) error {
+	s.histMu.Lock()
+	acker := s.acker
+	s.histMu.Unlock()
+	if acker == nil {
+		return fmt.Errorf("ack %s NOT SAVED: the alert history database is not open (see the history db chip)", a.Name())
 	}
+	return acker.Ack(ctx, a, by, comment, silenceFor)
+}
+
+func (s *system) uiDeps() ui.Deps {
 	return ui.Deps{
-		Ack: ack,
+		Ack: s.ack,
 		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
 		ChartWidth:        s.poller.SetPoints,

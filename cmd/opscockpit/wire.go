@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opscockpit/opscockpit/assets"
@@ -34,6 +35,7 @@ type system struct {
 	library *runbooks.Library
 	panels  []cockpit.PanelSpec
 
+	histMu   sync.Mutex
 	history  *histsqlite.Store // nil until openHistory (never in snapshots)
 	acker    *cockpit.Acker
 	silencer cockpit.Silencer // the first Alertmanager, when one is configured
