@@ -1,6 +1,7 @@
 package cockpit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -378,16 +379,49 @@ func followOnce(ctx context.Context, hub *Hub, clk clock.Clock, src datasource.A
 		return fmt.Errorf("subscribe to %s: %w", src.Name(), err)
 	}
 	defer sub.Close()
-	for ev := range sub.C() {
-		if ev.Source == "" {
-			ev.Source = src.Name()
+	// A source can be down without its feed ending (a poller whose every peer fails
+	// simply sends nothing), so its own health is read on a timer too, not only when an
+	// event arrives.
+	tick := clk.NewTicker(healthEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case ev, ok := <-sub.C():
+			if !ok {
+				return sub.Err()
+			}
+			if ev.Source == "" {
+				ev.Source = src.Name()
+			}
+			hub.ApplyAlerts(ev)
+			publishHealth(hub, clk, src, true)
+		case <-tick.C():
+			publishHealth(hub, clk, src, false)
 		}
-		hub.ApplyAlerts(ev)
-		h := src.Health()
-		h.Source, h.State, h.LastSuccess, h.LastError, h.ErrorSince = src.Name(), datasource.HealthUp, clk.Now(), "", time.Time{}
-		hub.SetHealth(h)
 	}
-	return sub.Err()
+}
+
+// healthEvery is how often a live alert source's health (and its peers') is read.
+const healthEvery = 5 * time.Second
+
+// publishHealth copies a source's own view of its health to the hub, and its peers'
+// when it has several (HA Alertmanagers). A source that cannot say (unknown) is taken
+// to be up when it has just delivered.
+func publishHealth(hub *Hub, clk clock.Clock, src datasource.AlertSource, delivered bool) {
+	h := src.Health()
+	h.Source = cmp.Or(h.Source, src.Name())
+	if h.State == "" || h.State == datasource.HealthUnknown {
+		if !delivered {
+			return
+		}
+		h.State, h.LastSuccess = datasource.HealthUp, clk.Now()
+	}
+	hub.SetHealth(h)
+	if p, ok := src.(interface{ PeerHealth() []datasource.Health }); ok {
+		for _, ph := range p.PeerHealth() {
+			hub.SetHealth(ph)
+		}
+	}
 }
 
 // configError marks a failure that no retry will fix.
