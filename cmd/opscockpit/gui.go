@@ -17,6 +17,7 @@ import (
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/config"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/datasource/alertmanager"
 	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
 	"github.com/opscockpit/opscockpit/ui"
 )
@@ -116,6 +117,15 @@ func configName(cfg *config.Config) string {
 
 // start runs the background actors: publisher, poller and alert feeds.
 func (s *system) start(ctx context.Context) {
+	if s.webhook != nil {
+		go func() {
+			if err := s.webhook.ListenAndServe(ctx, s.webhookAddr); err != nil {
+				s.poller.Log.Error("webhook receiver stopped", "listen", s.webhookAddr, "err", err)
+				s.hub.SetHealth(datasource.Health{Source: s.webhook.Name(), Kind: alertmanager.WebhookHealthKind, State: datasource.HealthDown,
+					LastError: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen), ErrorSince: s.clock.Now()})
+			}
+		}()
+	}
 	go s.hub.Run(ctx.Done())
 	go s.poller.Run(ctx)
 	for _, src := range s.alerts {

@@ -31,6 +31,8 @@ Usage:
       validate a configuration file (exit 0 ok, 1 invalid)
   opscockpit alerts [--config FILE] [--json] [--filter MATCHERS]
       print the current alerts of every configured source (exit 1 if one gave none)
+  opscockpit relay --listen ADDR [--alertmanager URL]... [--token-file F]
+      headless: take Alertmanager webhooks, poll it, stream alerts to cockpits
   opscockpit --version
 
 Run 'opscockpit COMMAND --help' for a command's flags.
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cmdCheckConfig(rest, stdout, stderr)
 		case "alerts":
 			return cmdAlerts(ctx, rest, stdout, stderr)
+		case "relay":
+			return cmdRelay(ctx, rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return 0

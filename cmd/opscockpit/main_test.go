@@ -134,18 +134,6 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 }
 
-// Alert sources are not wired yet: a config naming one must fail loudly, never fall
-// back to pretend data.
-func TestUnbuiltSourcesAreRefused(t *testing.T) {
-	cfg, err := config.Load([]byte("alerts:\n  alertmanagers:\n    - name: am\n      urls: [http://127.0.0.1:9093]\nscenario: {file: embedded:checkout-deploy}\n"), "x.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := assemble(cfg, clock.Real{}, -1, quiet()); err == nil || !strings.Contains(err.Error(), "issue #4") {
-		t.Fatalf("assemble = %v", err)
-	}
-}
-
 // The demo config and the scenario it plays must agree: every panel's query has data
 // at the height of the incident, and every scripted alert has a runbook.
 func TestDemoIsCoherent(t *testing.T) {

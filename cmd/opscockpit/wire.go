@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/config"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/datasource/alertmanager"
 	promsrc "github.com/opscockpit/opscockpit/datasource/prometheus"
 	"github.com/opscockpit/opscockpit/datasource/replay"
 	"github.com/opscockpit/opscockpit/datasource/stream"
@@ -39,6 +40,27 @@ type system struct {
 	history  *histsqlite.Store // nil until openHistory (never in snapshots)
 	acker    *cockpit.Acker
 	silencer cockpit.Silencer // the first Alertmanager, when one is configured
+
+	webhook     *alertmanager.Webhook // nil unless alerts.webhook is configured
+	webhookAddr string
+}
+
+// amSilencer mirrors acks as silences on an Alertmanager: every label of the alert must
+// match, so the silence covers that alert and nothing else.
+type amSilencer struct {
+	p   *alertmanager.Poller
+	clk clock.Clock
+}
+
+func (a amSilencer) Silence(ctx context.Context, al datasource.Alert, by, comment string, d time.Duration) (string, error) {
+	now := a.clk.Now()
+	if comment == "" {
+		comment = "acknowledged in OpsCockpit"
+	}
+	return a.p.CreateSilence(ctx, alertmanager.Silence{
+		Matchers: alertmanager.MatchersForAlert(al.Labels), StartsAt: now, EndsAt: now.Add(d),
+		CreatedBy: by, Comment: comment,
+	})
 }
 
 // readToken reads a bearer token file ("" → no token). The token is never logged.
@@ -162,7 +184,29 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 		}
 	}
 	if len(cfg.Alerts.Alertmanagers) > 0 || cfg.Alerts.Webhook != nil {
-		return nil, errors.New("alerts: Alertmanager and webhook sources arrive with issue #4; use a relay stream or a scenario until then")
+		am := alertmanager.NewMetrics(s.metrics.reg)
+		for _, c := range cfg.Alerts.Alertmanagers {
+			opts := alertmanager.PollerOptions{Name: c.Name, URLs: c.URLs, Clock: base, Metrics: am, Log: log}
+			if c.HTTPConfig != nil {
+				opts.HTTPConfig = *c.HTTPConfig
+			}
+			p, err := alertmanager.NewPoller(opts)
+			if err != nil {
+				return nil, fmt.Errorf("alerts.alertmanagers %q: %w", c.Name, err)
+			}
+			s.alerts = append(s.alerts, p)
+			if s.silencer == nil {
+				s.silencer = amSilencer{p: p, clk: base}
+			}
+		}
+		if wh := cfg.Alerts.Webhook; wh != nil {
+			w, err := alertmanager.NewWebhook(alertmanager.WebhookOptions{Name: "webhook", Clock: base, Metrics: am, Log: log})
+			if err != nil {
+				return nil, fmt.Errorf("alerts.webhook: %w", err)
+			}
+			s.alerts = append(s.alerts, w)
+			s.webhook, s.webhookAddr = w, wh.Listen
+		}
 	}
 
 	for _, p := range cfg.Metrics.Panels {
