@@ -55,7 +55,7 @@ snapshot: build
 
 ## docs: regenerate every screenshot in docs/ (real Prometheus, real window under Xvfb)
 docs: test-deps snapshot
-	OPSCOCKPIT_DOCS=1 xvfb-run -a -s "-screen 0 1920x1080x24" $(GO) test -count=1 -run 'TestDocs' -v ./cmd/opscockpit/
+	OPSCOCKPIT_DOCS=1 xvfb-run -a -s "-screen 0 1920x1080x24" $(GO) test -count=1 -run 'TestDocs' -v ./cmd/opscockpit/ ./ui/
 
 ## package: a desktop package for this OS with fyne.io/tools (metadata from FyneApp.toml)
 package: build

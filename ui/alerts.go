@@ -30,11 +30,12 @@ const (
 // groupNone lists alerts without group headers; the other choices are "by LABEL".
 const groupNone = "no grouping"
 
-// alertItem is one row of the list: a group header or an alert.
+// alertItem is one row of the list: a group header or an alert (by pointer into the
+// snapshot's list, which is never modified, so ten thousand rows copy nothing).
 type alertItem struct {
 	header string
 	count  int
-	alert  datasource.Alert
+	alert  *datasource.Alert
 }
 
 // alertsView lists the current alerts, most urgent first, in a virtualised list so that
@@ -43,6 +44,7 @@ type alertItem struct {
 // grouped by a label.
 type alertsView struct {
 	all      []datasource.Alert
+	shown    []*datasource.Alert // reused between rebuilds
 	acks     map[string]history.Ack
 	items    []alertItem
 	now      time.Time
@@ -85,7 +87,7 @@ func newAlertsView(onSelect func(datasource.Alert), parse func(string) (func(map
 			return
 		}
 		it := v.items[id]
-		if it.header != "" { // headers are not selectable: go back to the alert
+		if it.alert == nil { // headers are not selectable: go back to the alert
 			v.selecting = true
 			v.restoreSelection()
 			v.selecting = false
@@ -95,7 +97,7 @@ func newAlertsView(onSelect func(datasource.Alert), parse func(string) (func(map
 			v.userPick = true
 		}
 		v.selected = it.alert.Fingerprint
-		v.onSelect(it.alert)
+		v.onSelect(*it.alert)
 	}
 	v.filter = widget.NewEntry()
 	v.filter.SetPlaceHolder(`filter: severity="critical", service=~"check.*"`)
@@ -149,8 +151,9 @@ func (v *alertsView) rebuild() {
 		return
 	}
 	view := v.view.Selected
-	var shown []datasource.Alert
-	for _, a := range v.all {
+	shown := v.shown[:0]
+	for i := range v.all {
+		a := &v.all[i]
 		switch {
 		case view == viewFiring && a.State != datasource.StateFiring,
 			view == viewSilenced && a.State != datasource.StateSuppressed,
@@ -162,6 +165,7 @@ func (v *alertsView) rebuild() {
 		}
 		shown = append(shown, a)
 	}
+	v.shown = shown
 	v.items = v.items[:0]
 	key := strings.TrimPrefix(v.group.Selected, "by ")
 	if key == "" || key == groupNone {
@@ -171,7 +175,7 @@ func (v *alertsView) rebuild() {
 	} else {
 		// groups ordered by their most urgent member, which the alert order already gives
 		var order []string
-		members := map[string][]datasource.Alert{}
+		members := map[string][]*datasource.Alert{}
 		for _, a := range shown {
 			g := a.Labels[key]
 			if _, ok := members[g]; !ok {
@@ -213,7 +217,7 @@ func (v *alertsView) rebuild() {
 }
 
 func (v *alertsView) indexOf(fp string) int {
-	return slices.IndexFunc(v.items, func(it alertItem) bool { return it.header == "" && it.alert.Fingerprint == fp })
+	return slices.IndexFunc(v.items, func(it alertItem) bool { return it.alert != nil && it.alert.Fingerprint == fp })
 }
 
 func (v *alertsView) restoreSelection() {
@@ -227,7 +231,7 @@ func (v *alertsView) restoreSelection() {
 // keepSelection re-selects the chosen alert after the rows moved; until the user picks
 // one, the selection follows the most urgent alert so its runbook is always on screen.
 func (v *alertsView) keepSelection() {
-	first := slices.IndexFunc(v.items, func(it alertItem) bool { return it.header == "" })
+	first := slices.IndexFunc(v.items, func(it alertItem) bool { return it.alert != nil })
 	if first < 0 {
 		v.list.UnselectAll()
 		v.selected, v.userPick = "", false
@@ -244,7 +248,7 @@ func (v *alertsView) keepSelection() {
 	v.selecting = true
 	v.list.Select(idx)
 	v.selecting = false
-	v.onSelect(v.items[idx].alert) // the alert may have changed state even if the row did not
+	v.onSelect(*v.items[idx].alert) // the alert may have changed state even if the row did not
 }
 
 // tick refreshes ages.
@@ -264,6 +268,7 @@ type alertRow struct {
 	summary *line
 	labels  *line
 	header  *line
+	line1   *fyne.Container
 	body    *fyne.Container
 	box     *fyne.Container
 }
@@ -285,6 +290,7 @@ func newAlertRow() *alertRow {
 	age := container.NewGridWrap(fyne.NewSize(150, r.age.MinSize().Height), r.age)
 	right := container.NewHBox(container.NewCenter(r.ack.box), container.NewCenter(age))
 	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), right, r.name.RichText)
+	r.line1 = line1
 	r.body = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(0, 0, 96, 0), container.NewVBox(r.summary.RichText, r.labels.RichText)))
 	r.box = container.NewStack(r.body, r.header.RichText)
 	r.header.Hide()
@@ -304,7 +310,7 @@ func (r *alertRow) apply(it alertItem, acks map[string]history.Ack, now time.Tim
 	}
 	r.header.Hide()
 	r.body.Show()
-	a := it.alert
+	a := *it.alert
 	sevText, sevCol := severityBadge(a)
 	r.sev.set(sevText, sevCol)
 	nameCol, ageCol := theme.ColorNameForeground, fg()
@@ -319,9 +325,13 @@ func (r *alertRow) apply(it alertItem, acks map[string]history.Ack, now time.Tim
 	setText(r.age, age, ageCol)
 	if ack, ok := acks[a.Fingerprint]; ok && !ack.At.Before(a.StartsAt) {
 		r.ack.set("ACK "+ack.By, ColorInfo)
-		r.ack.box.Show()
-	} else {
+		if !r.ack.box.Visible() {
+			r.ack.box.Show()
+			r.line1.Refresh() // the badge takes room from the name: lay the line out again
+		}
+	} else if r.ack.box.Visible() {
 		r.ack.box.Hide()
+		r.line1.Refresh()
 	}
 	summary := a.Annotations["summary"]
 	if summary == "" {
