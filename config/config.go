@@ -43,15 +43,16 @@ const EmbeddedPrefix = "embedded:"
 
 // Defaults applied by Load to fields left out of the file.
 const (
-	DefaultTitle           = "OpsCockpit"
-	DefaultTheme           = ThemeDark
-	DefaultSpeed           = 1.0
-	DefaultRefresh         = Duration(15 * time.Second)
-	DefaultTimeout         = Duration(10 * time.Second)
-	DefaultRange           = Duration(30 * time.Minute)
-	DefaultSLOWindow       = Duration(30 * 24 * time.Hour)
-	DefaultFeedSilentAfter = Duration(10 * time.Minute)
-	DefaultStaleAfter      = Duration(90 * 24 * time.Hour)
+	DefaultTitle            = "OpsCockpit"
+	DefaultTheme            = ThemeDark
+	DefaultSpeed            = 1.0
+	DefaultRefresh          = Duration(15 * time.Second)
+	DefaultTimeout          = Duration(10 * time.Second)
+	DefaultRange            = Duration(30 * time.Minute)
+	DefaultSLOWindow        = Duration(30 * 24 * time.Hour)
+	DefaultFeedSilentAfter  = Duration(10 * time.Minute)
+	DefaultHistoryRetention = Duration(30 * 24 * time.Hour)
+	DefaultStaleAfter       = Duration(90 * 24 * time.Hour)
 )
 
 // Limits checked by Validate.
@@ -177,6 +178,9 @@ type Alerts struct {
 	// FeedSilentAfter is how long without any alert update before a "feed silent"
 	// banner shows (default 10m).
 	FeedSilentAfter Duration `yaml:"feed_silent_after,omitempty"`
+	// HistoryRetention is how long alert state changes are kept in the database
+	// (default 30d); acknowledgements are kept for good.
+	HistoryRetention Duration `yaml:"history_retention,omitempty"`
 }
 
 // Alertmanager is one Alertmanager, or an HA cluster of peers deduplicated by fingerprint.

@@ -461,7 +461,7 @@ func TestDefaults(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				want := Config{Title: DefaultTitle, Theme: ThemeDark,
 					Metrics:  Metrics{Refresh: DefaultRefresh, Timeout: DefaultTimeout},
-					Alerts:   Alerts{FeedSilentAfter: DefaultFeedSilentAfter},
+					Alerts:   Alerts{FeedSilentAfter: DefaultFeedSilentAfter, HistoryRetention: DefaultHistoryRetention},
 					Runbooks: Runbooks{StaleAfter: DefaultStaleAfter}}
 				if !equal(*c, want) {
 					t.Errorf("got %+v\nwant %+v", *c, want)

@@ -155,6 +155,9 @@ func (c *Config) applyDefaults() {
 	for i := range a.Alertmanagers {
 		defaultHTTPConfig(&a.Alertmanagers[i].HTTPConfig)
 	}
+	if a.HistoryRetention == 0 {
+		a.HistoryRetention = DefaultHistoryRetention
+	}
 	if a.FeedSilentAfter == 0 {
 		a.FeedSilentAfter = DefaultFeedSilentAfter
 	}

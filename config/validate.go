@@ -226,6 +226,7 @@ func (c *Config) validateAlerts(p *problems) {
 		checkURL(p, f+".url", s.URL, "ws", "wss")
 	}
 	checkPositive(p, "alerts.feed_silent_after", "feed_silent_after", a.FeedSilentAfter)
+	checkPositive(p, "alerts.history_retention", "history_retention", a.HistoryRetention)
 }
 
 func (c *Config) validateRunbooks(p *problems) {

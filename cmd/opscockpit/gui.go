@@ -133,26 +133,38 @@ func (s *system) start(ctx context.Context) {
 	}
 }
 
-// openHistory opens the alert history: cockpit.db in the data dir (or risk.db), or
-// drill.db while a scenario plays, so drills never mix with what really fired.
+// historyPath is the alert history's database: cockpit.db in the data dir (or risk.db),
+// or drill.db while a scenario plays, so drills never mix with what really fired.
+func historyPath(cfg *config.Config, drill bool) (string, error) {
+	if cfg.Risk.DB != "" && !drill {
+		return cfg.Risk.DB, nil
+	}
+	dir, err := config.DataDir()
+	if err != nil {
+		return "", err
+	}
+	if drill {
+		return filepath.Join(dir, "drill.db"), nil
+	}
+	return filepath.Join(dir, "cockpit.db"), nil
+}
+
+// openHistory opens the alert history and applies the retention.
 func (s *system) openHistory(ctx context.Context, log *slog.Logger) error {
-	path := s.cfg.Risk.DB
-	if path == "" || s.replay != nil {
-		dir, err := config.DataDir()
-		if err != nil {
-			return err
-		}
-		name := "cockpit.db"
-		if s.replay != nil {
-			name = "drill.db"
-		}
-		path = filepath.Join(dir, name)
+	path, err := historyPath(s.cfg, s.replay != nil)
+	if err != nil {
+		return err
 	}
 	st, err := histsqlite.Open(ctx, path)
 	if err != nil {
 		s.hub.SetHealth(datasource.Health{Source: cockpit.HistorySource, Kind: "sqlite", State: datasource.HealthDown,
 			LastError: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen), ErrorSince: s.clock.Now()})
 		return err
+	}
+	if n, err := st.Prune(ctx, s.clock.Now().Add(-time.Duration(s.cfg.Alerts.HistoryRetention))); err != nil {
+		log.Warn("old alert history not pruned", "err", err)
+	} else if n > 0 {
+		log.Info("pruned old alert history", "events", n)
 	}
 	acker := &cockpit.Acker{Hub: s.hub, Store: st, Clock: s.clock, Silencer: s.silencer}
 	if err := acker.LoadAcks(ctx); err != nil {

@@ -31,6 +31,8 @@ Usage:
       validate a configuration file (exit 0 ok, 1 invalid)
   opscockpit alerts [--config FILE] [--json] [--filter MATCHERS]
       print the current alerts of every configured source (exit 1 if one gave none)
+  opscockpit history [--since 12h] [--events] [--json]
+      what fired: firings, flaps, firing time and time to acknowledge per alert
   opscockpit relay --listen ADDR [--alertmanager URL]... [--token-file F]
       headless: take Alertmanager webhooks, poll it, stream alerts to cockpits
   opscockpit --version
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cmdAlerts(ctx, rest, stdout, stderr)
 		case "relay":
 			return cmdRelay(ctx, rest, stdout, stderr)
+		case "history":
+			return cmdHistory(ctx, rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return 0
@@ -125,3 +129,6 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		len(cfg.Metrics.Panels), len(cfg.Metrics.Sources), len(cfg.Alerts.Alertmanagers))
 	return 0
 }
+
+// quietLogger discards everything (headless commands whose output is their answer).
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

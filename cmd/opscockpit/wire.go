@@ -225,9 +225,10 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 		s.panels = append(s.panels, spec)
 	}
 
-	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels, AlertFeeds: len(s.alerts), OnAlertEvent: func(src string, _ int) {
-		s.metrics.alertsIn.WithLabelValues(src).Inc()
-	}}
+	opts := cockpit.HubOptions{Title: cfg.Title, Panels: s.panels, AlertFeeds: len(s.alerts),
+		FeedSilentAfter: time.Duration(cfg.Alerts.FeedSilentAfter), OnAlertEvent: func(src string, _ int) {
+			s.metrics.alertsIn.WithLabelValues(src).Inc()
+		}}
 	if s.replay != nil {
 		opts.Scenario = s.scenarioState
 	}
