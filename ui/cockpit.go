@@ -37,6 +37,8 @@ type Deps struct {
 	ChartWidth func(panel, pixels int)
 	// Ack acknowledges an alert; nil disables the button.
 	Ack AckFunc
+	// Unsilence expires the silences on an alert; nil hides the button.
+	Unsilence UnsilenceFunc
 	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
 	Window fyne.Window
 	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
@@ -82,7 +84,7 @@ func New(d Deps) *Cockpit {
 	c.header = newHeader()
 	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter)
-	c.detail = newAlertDetail(func() fyne.Window { return c.deps.Window }, d.Ack)
+	c.detail = newAlertDetail(func() fyne.Window { return c.deps.Window }, d.Ack, d.Unsilence)
 	c.alerts = newAlertsView(func(a datasource.Alert) {
 		c.runbook.show(a, c.deps.Now())
 		var acks map[string]history.Ack

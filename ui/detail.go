@@ -21,11 +21,16 @@ import (
 // AckFunc acknowledges an alert (and, with silenceFor > 0, silences it upstream).
 type AckFunc func(ctx context.Context, a datasource.Alert, by, comment string, silenceFor time.Duration) error
 
+// UnsilenceFunc expires the silences that mute an alert.
+type UnsilenceFunc func(ctx context.Context, a datasource.Alert) error
+
 // alertDetail is the strip above the runbook: what the selected alert is, since when,
 // who has it, and the actions on it.
 type alertDetail struct {
 	win       func() fyne.Window
 	ackFn     AckFunc
+	unsilence UnsilenceFunc
+	unsilBtn  *widget.Button
 	title     *line
 	since     *line
 	desc      *line
@@ -39,9 +44,9 @@ type alertDetail struct {
 
 var silenceChoices = []string{"no silence", "30m", "1h", "2h", "4h", "8h"}
 
-func newAlertDetail(win func() fyne.Window, ack AckFunc) *alertDetail {
+func newAlertDetail(win func() fyne.Window, ack AckFunc, unsilence UnsilenceFunc) *alertDetail {
 	d := &alertDetail{
-		win: win, ackFn: ack,
+		win: win, ackFn: ack, unsilence: unsilence,
 		title:   newLine(theme.SizeNameSubHeadingText, fyne.TextStyle{Bold: true}),
 		since:   newLine(theme.SizeNameText, fyne.TextStyle{}),
 		desc:    newLine(theme.SizeNameText, fyne.TextStyle{}),
@@ -51,7 +56,9 @@ func newAlertDetail(win func() fyne.Window, ack AckFunc) *alertDetail {
 	d.ackBtn.Importance = widget.HighImportance
 	d.source = widget.NewHyperlink("source ↗", nil)
 	d.dashboard = widget.NewHyperlink("dashboard ↗", nil)
-	actions := container.NewHBox(d.ackBtn, d.source, d.dashboard)
+	d.unsilBtn = widget.NewButtonWithIcon("Expire silence", theme.VolumeUpIcon(), d.expire)
+	d.unsilBtn.Hide()
+	actions := container.NewHBox(d.unsilBtn, d.ackBtn, d.source, d.dashboard)
 	d.box = container.NewVBox(d.title.RichText, d.since.RichText, d.desc.RichText,
 		container.NewBorder(nil, nil, nil, actions, d.ackLine.RichText), widget.NewSeparator())
 	d.box.Hide()
@@ -94,6 +101,32 @@ func (d *alertDetail) show(a datasource.Alert, acks map[string]history.Ack, now 
 	} else {
 		d.ackBtn.Enable()
 	}
+	if a.State == datasource.StateSuppressed && len(a.SilencedBy) > 0 && d.unsilence != nil && d.win != nil && d.win() != nil {
+		d.unsilBtn.Show()
+	} else {
+		d.unsilBtn.Hide()
+	}
+}
+
+// expire asks before lifting the silences on the selected alert; the work runs off the
+// UI goroutine and the alert comes back firing through the model on the next poll.
+func (d *alertDetail) expire() {
+	w, a := d.win(), d.alert
+	if w == nil || d.unsilence == nil {
+		return
+	}
+	dialog.ShowConfirm("Expire silence", fmt.Sprintf("Lift the %d silence(s) on %s? It will page again if it is still firing.", len(a.SilencedBy), a.Name()), func(ok bool) {
+		if !ok {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := d.unsilence(ctx, a); err != nil {
+				fyne.Do(func() { dialog.ShowError(err, w) })
+			}
+		}()
+	}, w)
 }
 
 // setLink shows a link only when its URL passes the same policy as runbook links.

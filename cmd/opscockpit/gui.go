@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -185,6 +186,23 @@ func (s *system) closeHistory() {
 	}
 }
 
+// unsilence expires an alert's silences on the Alertmanager it came from (or the first).
+func (s *system) unsilence(ctx context.Context, a datasource.Alert) error {
+	p := s.pollers[0]
+	for _, q := range s.pollers {
+		if q.Name() == a.Source {
+			p = q
+		}
+	}
+	var errs []error
+	for _, id := range a.SilencedBy {
+		if err := p.ExpireSilence(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("expire silence %s on %s: %w", id, p.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ack acknowledges through the history once it is open.
 func (s *system) ack(ctx context.Context, a datasource.Alert, by, comment string, silenceFor time.Duration) error {
 	s.histMu.Lock()
@@ -197,9 +215,14 @@ func (s *system) ack(ctx context.Context, a datasource.Alert, by, comment string
 }
 
 func (s *system) uiDeps() ui.Deps {
+	var unsilence ui.UnsilenceFunc
+	if len(s.pollers) > 0 {
+		unsilence = s.unsilence
+	}
 	return ui.Deps{
-		Ack: s.ack,
-		Hub: s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
+		Ack:       s.ack,
+		Unsilence: unsilence,
+		Hub:       s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
 		ChartWidth:        s.poller.SetPoints,
 		ParseFilter:       parseFilter,

@@ -86,18 +86,31 @@ func TestRelayInFrontOfRealAlertmanager(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("silence: %q %v", id, err)
 	}
+	silenced := waitForState(t, ctx, sys, down.Fingerprint, func(a datasource.Alert) bool {
+		return a.State == datasource.StateSuppressed && len(a.SilencedBy) == 1 && a.SilencedBy[0] == id
+	}, "silenced by "+id)
+	// and lifted again from the cockpit
+	if err := sys.unsilence(ctx, silenced); err != nil {
+		t.Fatal(err)
+	}
+	waitForState(t, ctx, sys, down.Fingerprint, func(a datasource.Alert) bool { return a.State == datasource.StateFiring }, "firing again")
+}
+
+// waitForState polls the cockpit's Alertmanager until the alert satisfies ok (15 s).
+func waitForState(t *testing.T, ctx context.Context, sys *system, fp string, ok func(datasource.Alert) bool, what string) datasource.Alert {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if err := firstAlerts(ctx, sys, "am"); err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range sys.hub.Publish().Alerts {
-			if a.Fingerprint == down.Fingerprint && a.State == datasource.StateSuppressed && len(a.SilencedBy) == 1 && a.SilencedBy[0] == id {
-				return
+			if a.Fingerprint == fp && ok(a) {
+				return a
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Alertmanager never reported %s silenced by %s", down.Name(), id)
+			t.Fatalf("Alertmanager never reported the alert %s", what)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -41,6 +41,7 @@ type system struct {
 	acker    *cockpit.Acker
 	silencer cockpit.Silencer // the first Alertmanager, when one is configured
 
+	pollers     []*alertmanager.Poller
 	webhook     *alertmanager.Webhook // nil unless alerts.webhook is configured
 	webhookAddr string
 }
@@ -195,6 +196,7 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 				return nil, fmt.Errorf("alerts.alertmanagers %q: %w", c.Name, err)
 			}
 			s.alerts = append(s.alerts, p)
+			s.pollers = append(s.pollers, p)
 			if s.silencer == nil {
 				s.silencer = amSilencer{p: p, clk: base}
 			}
