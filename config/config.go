@@ -178,6 +178,9 @@ type Alerts struct {
 	// FeedSilentAfter is how long without any alert update before a "feed silent"
 	// banner shows (default 10m).
 	FeedSilentAfter Duration `yaml:"feed_silent_after,omitempty"`
+	// Sound plays a chime when a critical alert starts firing (as well as the desktop
+	// notification).
+	Sound bool `yaml:"sound,omitempty"`
 	// HistoryRetention is how long alert state changes are kept in the database
 	// (default 30d); acknowledgements are kept for good.
 	HistoryRetention Duration `yaml:"history_retention,omitempty"`

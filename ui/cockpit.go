@@ -39,6 +39,8 @@ type Deps struct {
 	Ack AckFunc
 	// Unsilence expires the silences on an alert; nil hides the button.
 	Unsilence UnsilenceFunc
+	// Alarm, when set, sounds for a critical alert that starts firing.
+	Alarm func()
 	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
 	Window fyne.Window
 	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
@@ -174,6 +176,9 @@ func (c *Cockpit) notify(s *cockpit.Snapshot) {
 		if !first {
 			if app := fyne.CurrentApp(); app != nil {
 				app.SendNotification(fyne.NewNotification("CRITICAL: "+a.Name(), a.Annotations["summary"]))
+			}
+			if c.deps.Alarm != nil {
+				c.deps.Alarm()
 			}
 			c.notified++
 		}

@@ -71,6 +71,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w := a.NewWindow("OpsCockpit — " + cfg.Title)
 	deps := sys.uiDeps()
 	deps.Window = w
+	if cfg.Alerts.Sound {
+		deps.Alarm = (&alarm{log: log}).Play
+	}
 	view := ui.New(deps)
 	w.SetContent(view.Content())
 	w.Resize(fyne.NewSize(1600, 900))

@@ -186,3 +186,10 @@ func TestReadmeExampleConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestChimeIsAValidWAV(t *testing.T) {
+	b := chime()
+	if string(b[:4]) != "RIFF" || string(b[8:16]) != "WAVEfmt " || len(b) < 44+15000 {
+		t.Fatalf("not a WAV: % x…", b[:16])
+	}
+}
