@@ -107,7 +107,7 @@ func newAlertsView(onSelect func(datasource.Alert), parse func(string) (func(map
 	v.view = widget.NewSelect([]string{viewFiring, viewSilenced, viewResolved, viewAll}, func(string) { v.rebuild() })
 	v.view.SetSelected(viewAll)
 	v.group = widget.NewSelect([]string{groupNone, "by alertname", "by service", "by severity", "by team"}, func(string) { v.rebuild() })
-	v.group.SetSelected(groupNone)
+	v.group.SetSelected("by alertname")
 	controls := container.NewBorder(nil, nil, nil, container.NewHBox(v.view, v.group), v.filter)
 	top := container.NewVBox(container.NewHBox(v.summary, layout.NewSpacer(), v.more), controls, v.filterOK.RichText)
 	v.box = container.NewBorder(top, nil, nil, nil, v.list)
@@ -188,7 +188,9 @@ func (v *alertsView) rebuild() {
 			if name == "" {
 				name = "(no " + key + ")"
 			}
-			v.items = append(v.items, alertItem{header: key + ": " + name, count: len(members[g])})
+			if len(order) < len(shown) { // when every group has one alert, headers add nothing
+				v.items = append(v.items, alertItem{header: key + ": " + name, count: len(members[g])})
+			}
 			for _, a := range members[g] {
 				v.items = append(v.items, alertItem{alert: a})
 			}

@@ -376,6 +376,9 @@ func TestAlertFilterViewsAndGroups(t *testing.T) {
 		t.Fatalf("bad filter dropped the good one: %s", got)
 	}
 	av.filter.SetText("")
+	if got := names(); got != "CheckoutErrorBudgetBurn CheckoutLatencyHigh PaymentsDependencyDegraded" {
+		t.Fatalf("grouping by alertname where every group has one alert shows no headers: %s", got)
+	}
 	av.group.SetSelected("by team")
 	if got := names(); got != "[team: shop-core] CheckoutErrorBudgetBurn CheckoutLatencyHigh [team: payments] PaymentsDependencyDegraded" {
 		t.Fatalf("grouped: %s", got)
