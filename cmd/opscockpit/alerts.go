@@ -45,15 +45,9 @@ func cmdAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return 2
 		}
 	}
-	cfg, err := loadConfig(*cfgPath, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	sys, err := assemble(cfg, clock.Real{}, -1, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	_, sys, code := loadSystem(*cfgPath, clock.Real{}, -1, log, stderr)
+	if code != 0 {
+		return code
 	}
 	if len(sys.alerts) == 0 {
 		fmt.Fprintln(stderr, "alerts: no alert source is configured (alerts.alertmanagers, alerts.webhook, alerts.streams or a scenario)")

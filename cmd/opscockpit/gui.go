@@ -47,15 +47,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	sys, err := assemble(cfg, clock.Real{}, -1, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	cfg, sys, code := loadSystem(*cfgPath, clock.Real{}, -1, log, stderr)
+	if code != 0 {
+		return code
 	}
 	defer sys.closeHistory()
 

@@ -50,16 +50,10 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
 	// A fake base clock holds the moment still while the sources are asked.
-	sys, err := assemble(cfg, clock.NewFake(time.Now().Truncate(time.Second)), *at, log)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	cfg, sys, code := loadSystem(*cfgPath, clock.NewFake(time.Now().Truncate(time.Second)), *at, log, stderr)
+	if code != 0 {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -87,6 +88,22 @@ func parseFilter(s string) (func(map[string]string) bool, error) {
 		return nil, err
 	}
 	return ms.Matches, nil
+}
+
+// loadSystem loads the config and assembles the system, printing what went wrong; the
+// exit code is 0 on success.
+func loadSystem(cfgPath string, base clock.Clock, at time.Duration, log *slog.Logger, stderr io.Writer) (*config.Config, *system, int) {
+	cfg, err := loadConfig(cfgPath, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1
+	}
+	sys, err := assemble(cfg, base, at, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1
+	}
+	return cfg, sys, 0
 }
 
 // loadConfig reads --config, else the default file if it exists, else the embedded demo.
