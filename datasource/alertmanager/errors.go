@@ -2,20 +2,15 @@ package alertmanager
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/opscockpit/opscockpit/internal/httpsource"
 )
 
 // MaxErrorLen caps the length in bytes of every error message this package produces, so
@@ -88,7 +83,7 @@ func (e *Error) Retryable() bool {
 type errTooLarge struct{ limit int64 }
 
 func (e *errTooLarge) Error() string {
-	return fmt.Sprintf("response too large (over %s)", humanBytes(e.limit))
+	return fmt.Sprintf("response too large (over %s)", httpsource.HumanBytes(e.limit))
 }
 
 // classifyStatus turns a non-2xx answer into an *Error; body is its start, for a snippet.
@@ -99,7 +94,7 @@ func (c *conn) classifyStatus(pr *peer, what string, status int, contentType str
 		if detail == "" {
 			return msg
 		}
-		return msg + ": " + quoteSnippet(detail)
+		return msg + ": " + httpsource.QuoteSnippet(detail)
 	}
 	switch {
 	case status == http.StatusUnauthorized:
@@ -131,7 +126,7 @@ func (c *conn) classifyDecode(pr *peer, status int, contentType string, body []b
 		if ct == "" {
 			ct = "no content type"
 		}
-		return c.newError(KindBadResponse, status, pr, err, "not an Alertmanager API response from %s (%s: %s); check the URL or the proxy in front of it", pr.display, ct, quoteSnippet(c.bodySnippet(body)))
+		return c.newError(KindBadResponse, status, pr, err, "not an Alertmanager API response from %s (%s: %s); check the URL or the proxy in front of it", pr.display, ct, httpsource.QuoteSnippet(c.bodySnippet(body)))
 	}
 	return c.newError(KindBadResponse, status, pr, err, "malformed Alertmanager API response from %s: %s", pr.display, decodeReason(err))
 }
@@ -191,51 +186,43 @@ func (c *conn) classifyTransport(ctx context.Context, pr *peer, err error) *Erro
 	if e := c.classifyTLS(pr, err); e != nil {
 		return e
 	}
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &dnsErr):
-		why := "not found"
-		if !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return c.newError(KindNetwork, 0, pr, nil, "cannot resolve host %s: %s", dnsErr.Name, why)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	switch f := httpsource.ClassifyNet(err); f.Problem {
+	case httpsource.NetDNS:
+		return c.newError(KindNetwork, 0, pr, nil, "cannot resolve host %s: %s", f.DNSName, f.DNSReason)
+	case httpsource.NetRefused:
 		return c.newError(KindNetwork, 0, pr, nil, "cannot connect to %s: connection refused (is Alertmanager running, is the port right?)", pr.host)
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case httpsource.NetClosed:
 		return c.newError(KindNetwork, 0, pr, nil, "connection to %s closed before a full answer arrived", pr.host)
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case httpsource.NetUnreachable:
 		return c.newError(KindNetwork, 0, pr, nil, "cannot reach %s: no route to host", pr.host)
-	case errors.As(err, &netErr) && netErr.Timeout():
+	case httpsource.NetTimeout:
 		return c.newError(KindTimeout, 0, pr, nil, "no answer from %s in time", pr.host)
 	}
-	return c.newError(KindNetwork, 0, pr, nil, "cannot reach %s: %s", pr.display, innermost(err))
+	return c.newError(KindNetwork, 0, pr, nil, "cannot reach %s: %s", pr.display, httpsource.Innermost(err))
 }
 
 // classifyTLS names a TLS failure in words someone can act on; nil if err is not one.
 func (c *conn) classifyTLS(pr *peer, err error) *Error {
-	var invalid x509.CertificateInvalidError
-	var unknown x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var recordErr tls.RecordHeaderError
-	var verify *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &invalid):
-		if invalid.Reason == x509.Expired && invalid.Cert != nil {
-			return c.newError(KindTLS, 0, pr, invalid, "TLS: the certificate of %s is outside its validity (%s to %s); renew it or check the clocks",
-				pr.host, invalid.Cert.NotBefore.UTC().Format(time.RFC3339), invalid.Cert.NotAfter.UTC().Format(time.RFC3339))
-		}
-		return c.newError(KindTLS, 0, pr, invalid, "TLS: the certificate of %s is not valid: %s", pr.host, invalid.Error())
-	case errors.As(err, &unknown):
-		return c.newError(KindTLS, 0, pr, unknown, "TLS: the certificate of %s is signed by an unknown authority; set tls_config.ca_file in the Alertmanager's http_config to the CA that signed it", pr.host)
-	case errors.As(err, &hostErr):
-		return c.newError(KindTLS, 0, pr, hostErr, "TLS: the certificate of %s does not cover %s; use a URL with a name the certificate covers, or set tls_config.server_name", pr.host, hostErr.Host)
-	case errors.As(err, &verify):
-		return c.newError(KindTLS, 0, pr, verify, "TLS: the certificate of %s could not be verified: %s", pr.host, verify.Err)
-	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	switch f := httpsource.ClassifyTLS(err); f.Problem {
+	case httpsource.CertNotYetValid, httpsource.CertExpired:
+		return c.newError(KindTLS, 0, pr, f.Cause, "TLS: the certificate of %s is outside its validity (%s to %s); renew it or check the clocks",
+			pr.host, f.Cert.NotBefore.UTC().Format(time.RFC3339), f.Cert.NotAfter.UTC().Format(time.RFC3339))
+	case httpsource.CertInvalid:
+		return c.newError(KindTLS, 0, pr, f.Cause, "TLS: the certificate of %s is not valid: %s", pr.host, f.Detail)
+	case httpsource.CertSelfSigned, httpsource.CertUnknownAuthority:
+		return c.newError(KindTLS, 0, pr, f.Cause, "TLS: the certificate of %s is signed by an unknown authority; set tls_config.ca_file in the Alertmanager's http_config to the CA that signed it", pr.host)
+	case httpsource.CertWrongHost:
+		return c.newError(KindTLS, 0, pr, f.Cause, "TLS: the certificate of %s does not cover %s; use a URL with a name the certificate covers, or set tls_config.server_name", pr.host, f.Host)
+	case httpsource.CertUnverified:
+		return c.newError(KindTLS, 0, pr, f.Cause, "TLS: the certificate of %s could not be verified: %s", pr.host, f.Detail)
+	case httpsource.PlainHTTP:
 		return c.newError(KindTLS, 0, pr, nil, "TLS: %s does not speak TLS; use an http:// URL", pr.host)
-	case strings.Contains(err.Error(), "tls: "):
-		return c.newError(KindTLS, 0, pr, nil, "TLS handshake with %s failed: %s", pr.host, innermost(err))
+	case httpsource.HandshakeRefused, httpsource.HandshakeFailed:
+		// A TLS alert gets no words of its own here: it is reported like any other
+		// failed handshake, as long as the error says it is one.
+		if strings.Contains(err.Error(), "tls: ") {
+			return c.newError(KindTLS, 0, pr, nil, "TLS handshake with %s failed: %s", pr.host, httpsource.Innermost(err))
+		}
 	}
 	return nil
 }
@@ -253,23 +240,7 @@ func (c *conn) newError(kind Kind, status int, pr *peer, cause error, format str
 // clean scrubs secrets from text bound for the user and makes it one printable line of
 // valid UTF-8 of at most MaxErrorLen bytes.
 func (c *conn) clean(msg string) string {
-	msg = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(c.scrub.scrub(msg), "\uFFFD"))
-	return truncate(msg, MaxErrorLen)
-}
-
-// innermost is an error's text without net/http's *url.Error wrapper, which repeats the
-// method and URL; messages print the URL themselves, without credentials.
-func innermost(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err.Error()
-	}
-	return err.Error()
+	return httpsource.OneLine(c.scrub.scrub(msg), MaxErrorLen)
 }
 
 // looksLikeJSON reports whether a body starts like a JSON object, array or string.
@@ -300,85 +271,11 @@ func (c *conn) bodySnippet(b []byte) string {
 	}
 	s = c.scrub.scrub(strings.ToValidUTF8(s, "\uFFFD"))
 	if lower := strings.ToLower(s); strings.Contains(lower, "<html") || strings.Contains(lower, "<title") {
-		if i := strings.Index(lower, "<title>"); i >= 0 {
-			rest := s[i+len("<title>"):]
-			if j := strings.Index(strings.ToLower(rest), "</title>"); j >= 0 {
-				rest = rest[:j]
-			}
-			s = rest
-		} else {
-			s = stripTags(s)
-		}
+		s = httpsource.HTMLText(s)
 	}
-	return c.scrub.scrubTail(truncate(collapseSpace(s), 200))
+	return c.scrub.scrubTail(httpsource.Truncate(httpsource.CollapseSpace(s), 200))
 }
 
-func quoteSnippet(s string) string {
-	if s == "" {
-		return "empty body"
-	}
-	return "“" + s + "”"
-}
-
-// stripTags drops everything between < and >.
-func stripTags(s string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-			b.WriteByte(' ')
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// collapseSpace turns runs of whitespace and control characters into single spaces.
-func collapseSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking a cut with "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// humanBytes prints a size in binary units: 64 MiB, 512 KiB, 100 B.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+// truncate cuts s to at most n bytes on a rune boundary, marking a cut with "…"; it is
+// httpsource.Truncate under the short name this package's many call sites use.
+func truncate(s string, n int) string { return httpsource.Truncate(s, n) }

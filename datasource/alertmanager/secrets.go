@@ -1,20 +1,15 @@
 package alertmanager
 
 import (
-	"encoding/base64"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	commoncfg "github.com/prometheus/common/config"
-)
 
-// shortestSecret is the shortest credential scrubbed by its value: shorter ones would
-// match everywhere and shred every message. They are still never printed, because no
-// message is built from a credential or from request headers.
-const shortestSecret = 4
+	"github.com/opscockpit/opscockpit/internal/httpsource"
+)
 
 // echoed matches credentials a server or proxy may echo back, whatever they are:
 // "Bearer x", "Basic x", "Authorization: x", "password=x".
@@ -33,106 +28,43 @@ type scrubber struct {
 // files holding them (as they are now), userinfo passwords and query values of every
 // peer URL and of the proxy, and their URL- and base64-encoded forms.
 func newScrubber(urls []*url.URL, cfg *commoncfg.HTTPClientConfig) *scrubber {
-	s := &scrubber{}
-	add := func(v string) {
-		v = strings.TrimSpace(v)
-		if len(v) < shortestSecret {
-			return
-		}
-		s.secrets = append(s.secrets, v)
-		for _, enc := range []string{url.QueryEscape(v), url.PathEscape(v)} {
-			if enc != v {
-				s.secrets = append(s.secrets, enc)
-			}
-		}
-	}
-	fromFile := func(path string) string {
-		if path == "" {
-			return ""
-		}
-		b, err := os.ReadFile(path)
-		if err != nil || len(b) > 64<<10 {
-			return ""
-		}
-		return strings.TrimSpace(string(b))
-	}
-	basic := func(user, pass string) {
-		if pass == "" {
-			return
-		}
-		add(pass)
-		add(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
-	}
+	var set httpsource.Secrets
 	userinfo := func(u *url.URL) {
-		if u == nil {
-			return
-		}
-		if u.User != nil {
-			p, _ := u.User.Password()
-			basic(u.User.Username(), p)
-		}
-		for _, vs := range u.Query() {
-			for _, v := range vs {
-				add(v)
-			}
-		}
+		set.AddUserinfo(u)
+		set.AddQuery(u)
 	}
 	for _, u := range urls {
 		userinfo(u)
 	}
-	if cfg != nil {
-		add(string(cfg.BearerToken))
-		add(fromFile(cfg.BearerTokenFile))
-		if a := cfg.Authorization; a != nil {
-			add(string(a.Credentials))
-			add(fromFile(a.CredentialsFile))
-		}
-		if b := cfg.BasicAuth; b != nil {
-			user := b.Username
-			if f := fromFile(b.UsernameFile); f != "" {
-				user = f
-			}
-			pass := string(b.Password)
-			if f := fromFile(b.PasswordFile); f != "" {
-				pass = f
-			}
-			basic(user, pass)
-		}
-		if o := cfg.OAuth2; o != nil {
-			add(string(o.ClientSecret))
-			add(fromFile(o.ClientSecretFile))
-			add(string(o.ClientCertificateKey))
-		}
-		add(string(cfg.TLSConfig.Key))
-		userinfo(cfg.ProxyURL.URL)
-		for _, h := range cfg.ProxyConnectHeader {
-			for _, v := range h {
-				add(string(v))
-			}
-		}
-		if cfg.HTTPHeaders != nil {
-			for _, h := range cfg.HTTPHeaders.Headers {
-				for _, v := range h.Secrets {
-					add(string(v))
-				}
-				for _, f := range h.Files {
-					add(fromFile(f))
-				}
-			}
-		}
-	}
+	set.AddHTTPConfig(cfg, httpsource.HTTPConfigParts{
+		BasicAuth: basicAuth,
+		ProxyURL:  userinfo,
+	})
+	s := &scrubber{secrets: set.Values()}
 	slices.SortFunc(s.secrets, func(a, b string) int { return len(b) - len(a) })
 	s.secrets = slices.Compact(s.secrets)
 	return s
+}
+
+// basicAuth is the user and password basic_auth resolves to: a file that can be read
+// and is not empty wins over the inline value.
+func basicAuth(b *commoncfg.BasicAuth) (user, pass string) {
+	user = b.Username
+	if f := httpsource.ReadSecretFile(b.UsernameFile); f != "" {
+		user = f
+	}
+	pass = string(b.Password)
+	if f := httpsource.ReadSecretFile(b.PasswordFile); f != "" {
+		pass = f
+	}
+	return user, pass
 }
 
 // scrub replaces every known secret, and anything shaped like an echoed credential,
 // with <secret>.
 func (s *scrubber) scrub(msg string) string {
 	if s != nil {
-		for _, v := range s.secrets {
-			msg = strings.ReplaceAll(msg, v, "<secret>")
-		}
+		msg = httpsource.ReplaceSecrets(msg, s.secrets)
 	}
 	msg = echoedScheme.ReplaceAllString(msg, "$1$2<secret>")
 	return echoedField.ReplaceAllString(msg, "$1$2<secret>")
@@ -148,12 +80,8 @@ func (s *scrubber) scrubTail(msg string) string {
 	if !cut {
 		return msg
 	}
-	for _, v := range s.secrets {
-		for k := len(v) - 1; k >= shortestSecret; k-- {
-			if strings.HasSuffix(body, v[:k]) {
-				return body[:len(body)-k] + "<secret>…"
-			}
-		}
+	if cut, ok := httpsource.CutSecretStart(body, s.secrets); ok {
+		return cut + "…"
 	}
 	return msg
 }

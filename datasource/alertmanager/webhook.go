@@ -19,6 +19,7 @@ import (
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/internal/httpsource"
 )
 
 // Defaults for the zero values of WebhookOptions.
@@ -246,13 +247,13 @@ func (w *Webhook) read(rw http.ResponseWriter, r *http.Request) ([]byte, *BadMes
 		return nil, badMessage(reasonContentType, "content type %q is not JSON", truncate(r.Header.Get("Content-Type"), 64))
 	}
 	if r.ContentLength > w.maxBody {
-		return nil, badMessage(reasonTooLarge, "body of %s is over the %s limit", humanBytes(r.ContentLength), humanBytes(w.maxBody))
+		return nil, badMessage(reasonTooLarge, "body of %s is over the %s limit", httpsource.HumanBytes(r.ContentLength), httpsource.HumanBytes(w.maxBody))
 	}
 	body, err := readAllCapped(http.MaxBytesReader(rw, r.Body, w.maxBody), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return body, badMessage(reasonTooLarge, "body is over the %s limit", humanBytes(w.maxBody))
+			return body, badMessage(reasonTooLarge, "body is over the %s limit", httpsource.HumanBytes(w.maxBody))
 		}
 		return body, badMessage(reasonReadFailed, "the body could not be read to its end")
 	}
@@ -375,7 +376,7 @@ func decodeWebhook(body []byte, source string, now time.Time) (datasource.AlertE
 		}
 		for k, v := range r.Labels {
 			if len(k) > MaxLabelBytes || len(v) > MaxLabelBytes {
-				return datasource.AlertEvent{}, badMessage(reasonLabelTooLarge, "alert %d has a label of %s; the limit is %s", i, humanBytes(int64(len(k)+len(v))), humanBytes(MaxLabelBytes))
+				return datasource.AlertEvent{}, badMessage(reasonLabelTooLarge, "alert %d has a label of %s; the limit is %s", i, httpsource.HumanBytes(int64(len(k)+len(v))), httpsource.HumanBytes(MaxLabelBytes))
 			}
 		}
 		a := datasource.Alert{

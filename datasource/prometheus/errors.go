@@ -2,21 +2,15 @@ package prometheus
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/opscockpit/opscockpit/internal/httpsource"
 )
 
 // MaxErrorLen caps the length in bytes of every error message and warning this package
@@ -198,7 +192,7 @@ func (s *Source) classifyAPI(apiErr *v1.Error, x *exchange) *Error {
 			if ct == "" {
 				ct = "no content type"
 			}
-			return s.newError(KindBadResponse, st, nil, "not a Prometheus API response from %s (%s, %s: %s); check the source URL or the proxy in front of it", s.base, reason, ct, quoteSnippet(s.bodySnippet(x.head)))
+			return s.newError(KindBadResponse, st, nil, "not a Prometheus API response from %s (%s, %s: %s); check the source URL or the proxy in front of it", s.base, reason, ct, httpsource.QuoteSnippet(s.bodySnippet(x.head)))
 		}
 		return s.newError(KindBadResponse, st, nil, "malformed Prometheus API response from %s: %s", s.base, apiErr.Msg)
 	}
@@ -208,81 +202,50 @@ func (s *Source) classifyAPI(apiErr *v1.Error, x *exchange) *Error {
 // classifyTLS names the TLS failure in words someone can act on; nil if err is not one.
 func (s *Source) classifyTLS(err error) *Error {
 	host := s.host
-	var invalid x509.CertificateInvalidError
-	var unknown x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var recordErr tls.RecordHeaderError
-	var alert tls.AlertError
-	var verify *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &invalid):
-		if invalid.Reason == x509.Expired && invalid.Cert != nil {
-			if strings.Contains(invalid.Detail, "before") {
-				return s.newError(KindTLS, 0, invalid, "TLS: the certificate of %s is not valid until %s (check the server's or this machine's clock)",
-					host, invalid.Cert.NotBefore.UTC().Format(time.RFC3339))
-			}
-			return s.newError(KindTLS, 0, invalid, "TLS: the certificate of %s expired on %s; renew it on the server",
-				host, invalid.Cert.NotAfter.UTC().Format(time.RFC3339))
-		}
-		return s.newError(KindTLS, 0, invalid, "TLS: the certificate of %s is not valid: %s", host, invalid.Error())
-	case errors.As(err, &unknown):
-		if c := unknown.Cert; c != nil && c.Subject.String() == c.Issuer.String() {
-			return s.newError(KindTLS, 0, unknown, "TLS: the certificate of %s is self-signed and not trusted; set tls_config.ca_file (or ca) in the source's http_config to that certificate or the CA that issued it", host)
-		}
-		return s.newError(KindTLS, 0, unknown, "TLS: the certificate of %s is signed by an unknown authority; set tls_config.ca_file (or ca) in the source's http_config to the CA that signed it", host)
-	case errors.As(err, &hostErr):
-		valid := "no names"
-		if c := hostErr.Certificate; c != nil {
-			var names []string
-			names = append(names, c.DNSNames...)
-			for _, ip := range c.IPAddresses {
-				names = append(names, ip.String())
-			}
-			if len(names) == 0 && c.Subject.CommonName != "" {
-				names = append(names, c.Subject.CommonName)
-			}
-			if len(names) > 0 {
-				if len(names) > 5 {
-					names = append(names[:5], "…")
-				}
-				valid = strings.Join(names, ", ")
-			}
-		}
-		return s.newError(KindTLS, 0, hostErr, "TLS: the certificate of %s is for %s, not for %s; use a URL with a name the certificate covers, or set tls_config.server_name",
-			host, valid, hostErr.Host)
-	case errors.As(err, &verify):
-		return s.newError(KindTLS, 0, verify, "TLS: the certificate of %s could not be verified: %s", host, verify.Err)
-	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	f := httpsource.ClassifyTLS(err)
+	switch f.Problem {
+	case httpsource.CertNotYetValid:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s is not valid until %s (check the server's or this machine's clock)",
+			host, f.Cert.NotBefore.UTC().Format(time.RFC3339))
+	case httpsource.CertExpired:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s expired on %s; renew it on the server",
+			host, f.Cert.NotAfter.UTC().Format(time.RFC3339))
+	case httpsource.CertInvalid:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s is not valid: %s", host, f.Detail)
+	case httpsource.CertSelfSigned:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s is self-signed and not trusted; set tls_config.ca_file (or ca) in the source's http_config to that certificate or the CA that issued it", host)
+	case httpsource.CertUnknownAuthority:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s is signed by an unknown authority; set tls_config.ca_file (or ca) in the source's http_config to the CA that signed it", host)
+	case httpsource.CertWrongHost:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s is for %s, not for %s; use a URL with a name the certificate covers, or set tls_config.server_name",
+			host, httpsource.CertNames(f.Cert), f.Host)
+	case httpsource.CertUnverified:
+		return s.newError(KindTLS, 0, f.Cause, "TLS: the certificate of %s could not be verified: %s", host, f.Detail)
+	case httpsource.PlainHTTP:
 		return s.newError(KindTLS, 0, nil, "TLS: %s does not speak TLS; use an http:// URL", host)
-	case errors.As(err, &alert):
-		return s.newError(KindTLS, 0, nil, "TLS: %s refused the handshake (%s); check tls_config (client certificate, versions)", host, alert.Error())
-	case strings.Contains(err.Error(), "tls: "):
-		return s.newError(KindTLS, 0, nil, "TLS handshake with %s failed: %s", host, innermost(err))
+	case httpsource.HandshakeRefused:
+		return s.newError(KindTLS, 0, nil, "TLS: %s refused the handshake (%s); check tls_config (client certificate, versions)", host, f.Detail)
+	case httpsource.HandshakeFailed:
+		return s.newError(KindTLS, 0, nil, "TLS handshake with %s failed: %s", host, f.Detail)
 	}
 	return nil
 }
 
 // classifyNet handles failures to reach the server at all.
 func (s *Source) classifyNet(err error) *Error {
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &dnsErr):
-		why := "not found"
-		if !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return s.newError(KindNetwork, 0, nil, "cannot resolve host %s: %s", dnsErr.Name, why)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	switch f := httpsource.ClassifyNet(err); f.Problem {
+	case httpsource.NetDNS:
+		return s.newError(KindNetwork, 0, nil, "cannot resolve host %s: %s", f.DNSName, f.DNSReason)
+	case httpsource.NetRefused:
 		return s.newError(KindNetwork, 0, nil, "cannot connect to %s: connection refused (is the server running, is the port right?)", s.host)
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case httpsource.NetClosed:
 		return s.newError(KindNetwork, 0, nil, "connection to %s closed before a full answer arrived", s.host)
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case httpsource.NetUnreachable:
 		return s.newError(KindNetwork, 0, nil, "cannot reach %s: no route to host", s.host)
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return s.newError(KindTimeout, 0, nil, "no answer from %s in time: %s", s.host, innermost(err))
+	case httpsource.NetTimeout:
+		return s.newError(KindTimeout, 0, nil, "no answer from %s in time: %s", s.host, httpsource.Innermost(err))
 	}
-	return s.newError(KindNetwork, 0, nil, "cannot query %s: %s", s.base, innermost(err))
+	return s.newError(KindNetwork, 0, nil, "cannot query %s: %s", s.base, httpsource.Innermost(err))
 }
 
 // newError builds an *Error whose message has had every known secret removed and is
@@ -294,23 +257,7 @@ func (s *Source) newError(kind Kind, status int, cause error, format string, arg
 // clean scrubs secrets from text bound for the user, makes it one printable line of
 // valid UTF-8 (servers and decoders quote raw bytes), and cuts it to MaxErrorLen.
 func (s *Source) clean(msg string) string {
-	msg = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s.scrub.scrub(msg), "\uFFFD"))
-	return truncate(msg, MaxErrorLen)
-}
-
-// innermost is the error's text without net/http's *url.Error wrapper, which repeats the
-// method and URL; we print the URL ourselves, without credentials.
-func innermost(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err.Error()
-	}
-	return err.Error()
+	return httpsource.OneLine(s.scrub.scrub(msg), MaxErrorLen)
 }
 
 // looksLikeJSON reports whether a body starts like a JSON object.
@@ -345,89 +292,15 @@ func (src *Source) bodySnippet(b []byte) string {
 			s = rest
 		}
 	} else if lower := strings.ToLower(s); strings.Contains(lower, "<html") || strings.Contains(lower, "<!doctype") || strings.Contains(lower, "<title") {
-		if i := strings.Index(lower, "<title>"); i >= 0 {
-			rest := s[i+len("<title>"):]
-			if j := strings.Index(strings.ToLower(rest), "</title>"); j >= 0 {
-				rest = rest[:j]
-			}
-			s = rest
-		} else {
-			s = stripTags(s)
-		}
+		s = httpsource.HTMLText(s)
 	}
-	return src.scrub.scrubTail(truncate(collapseSpace(s), 200))
+	return src.scrub.scrubTail(httpsource.Truncate(httpsource.CollapseSpace(s), 200))
 }
 
-func quoteSnippet(s string) string {
-	if s == "" {
-		return "empty body"
-	}
-	return "“" + s + "”"
-}
-
-// stripTags drops everything between < and >.
-func stripTags(s string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-			b.WriteByte(' ')
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// collapseSpace turns runs of whitespace and control characters into single spaces.
-func collapseSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut with "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// humanBytes prints a size in binary units: 64 MiB, 512 KiB, 100 B.
+// humanBytes prints a size in binary units: 1 GiB, 64 MiB, 512 KiB, 100 B.
 func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
+	if n >= 1<<30 && n%(1<<30) == 0 {
 		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20:
-		if n%(1<<20) == 0 {
-			return fmt.Sprintf("%d MiB", n>>20)
-		}
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		if n%(1<<10) == 0 {
-			return fmt.Sprintf("%d KiB", n>>10)
-		}
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d B", n)
+	return httpsource.HumanBytes(n)
 }

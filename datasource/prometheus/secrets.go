@@ -1,19 +1,15 @@
 package prometheus
 
 import (
-	"encoding/base64"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 
 	commoncfg "github.com/prometheus/common/config"
-)
 
-// minScrubLen is the shortest secret scrubbed by value. Shorter ones would shred every
-// message (a one-letter password matches everywhere); they are still never printed,
-// because no message is built from a credential or a request header.
-const minScrubLen = 4
+	"github.com/opscockpit/opscockpit/internal/httpsource"
+)
 
 // Credentials that a server or proxy echoed back, whatever they are: "Bearer x",
 // "Basic x", "Authorization: x".
@@ -32,104 +28,39 @@ type scrubber struct {
 // they are read from (as they are now), the URL's and the proxy's userinfo passwords, the
 // URL's query values, and their encoded forms.
 func newScrubber(u *url.URL, cfg *commoncfg.HTTPClientConfig) *scrubber {
-	s := &scrubber{}
-	add := func(v string) {
-		v = strings.TrimSpace(v)
-		if len(v) < minScrubLen {
-			return
-		}
-		s.secrets = append(s.secrets, v)
-		if e := url.QueryEscape(v); e != v {
-			s.secrets = append(s.secrets, e)
-		}
-		if e := url.PathEscape(v); e != v {
-			s.secrets = append(s.secrets, e)
-		}
-	}
-	addFile := func(path string) {
-		if path == "" {
-			return
-		}
-		if b, err := os.ReadFile(path); err == nil && len(b) <= 64<<10 {
-			add(string(b))
+	var set httpsource.Secrets
+	set.AddUserinfo(u)
+	set.AddQuery(u)
+	set.AddHTTPConfig(cfg, httpsource.HTTPConfigParts{
+		BasicAuth: basicAuth,
+		ProxyURL:  set.AddUserinfo,
+	})
+	return &scrubber{secrets: set.Values()}
+}
+
+// basicAuth is the user and password basic_auth resolves to: a file, when it can be
+// read, wins over the inline value, even when it is empty.
+func basicAuth(b *commoncfg.BasicAuth) (user, pass string) {
+	user = b.Username
+	if b.UsernameFile != "" {
+		if v, err := os.ReadFile(b.UsernameFile); err == nil {
+			user = strings.TrimSpace(string(v))
 		}
 	}
-	basic := func(user, pass string) {
-		if pass == "" {
-			return
-		}
-		add(pass)
-		add(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
-	}
-	if u != nil && u.User != nil {
-		p, _ := u.User.Password()
-		basic(u.User.Username(), p)
-	}
-	if u != nil {
-		for _, vs := range u.Query() { // such as ?api_key=…
-			for _, v := range vs {
-				add(v)
-			}
+	pass = string(b.Password)
+	if b.PasswordFile != "" {
+		if v, err := os.ReadFile(b.PasswordFile); err == nil {
+			pass = strings.TrimSpace(string(v))
 		}
 	}
-	if cfg != nil {
-		add(string(cfg.BearerToken))
-		addFile(cfg.BearerTokenFile)
-		if a := cfg.Authorization; a != nil {
-			add(string(a.Credentials))
-			addFile(a.CredentialsFile)
-		}
-		if b := cfg.BasicAuth; b != nil {
-			user := b.Username
-			if b.UsernameFile != "" {
-				if v, err := os.ReadFile(b.UsernameFile); err == nil {
-					user = strings.TrimSpace(string(v))
-				}
-			}
-			pass := string(b.Password)
-			if b.PasswordFile != "" {
-				if v, err := os.ReadFile(b.PasswordFile); err == nil {
-					pass = strings.TrimSpace(string(v))
-				}
-			}
-			basic(user, pass)
-		}
-		if o := cfg.OAuth2; o != nil {
-			add(string(o.ClientSecret))
-			addFile(o.ClientSecretFile)
-			add(string(o.ClientCertificateKey))
-		}
-		add(string(cfg.TLSConfig.Key))
-		if p := cfg.ProxyURL.URL; p != nil && p.User != nil {
-			pw, _ := p.User.Password()
-			basic(p.User.Username(), pw)
-		}
-		for _, h := range cfg.ProxyConnectHeader {
-			for _, v := range h {
-				add(string(v))
-			}
-		}
-		if cfg.HTTPHeaders != nil {
-			for _, h := range cfg.HTTPHeaders.Headers {
-				for _, v := range h.Secrets {
-					add(string(v))
-				}
-				for _, f := range h.Files {
-					addFile(f)
-				}
-			}
-		}
-	}
-	return s
+	return user, pass
 }
 
 // scrub replaces every known secret, and anything shaped like an echoed credential, with
 // <secret>.
 func (s *scrubber) scrub(msg string) string {
 	if s != nil {
-		for _, v := range s.secrets {
-			msg = strings.ReplaceAll(msg, v, "<secret>")
-		}
+		msg = httpsource.ReplaceSecrets(msg, s.secrets)
 	}
 	msg = headerPattern.ReplaceAllString(msg, "$1$2<secret>")
 	return schemePattern.ReplaceAllString(msg, "$1$2<secret>")
@@ -141,13 +72,8 @@ func (s *scrubber) scrubTail(msg string) string {
 	if s == nil {
 		return msg
 	}
-	trimmed := strings.TrimSuffix(msg, "…")
-	for _, v := range s.secrets {
-		for k := len(v) - 1; k >= minScrubLen; k-- {
-			if strings.HasSuffix(trimmed, v[:k]) {
-				return trimmed[:len(trimmed)-k] + "<secret>…"
-			}
-		}
+	if cut, ok := httpsource.CutSecretStart(strings.TrimSuffix(msg, "…"), s.secrets); ok {
+		return cut + "…"
 	}
 	return msg
 }
