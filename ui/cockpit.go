@@ -102,7 +102,7 @@ func New(d Deps) *Cockpit {
 	c.risks = newRiskPlaceholder()
 
 	left := container.NewVSplit(region("METRICS", c.metrics.box), c.risks)
-	left.Offset = 0.8
+	left.Offset = 0.9 // the risk placeholder needs two lines; charts need the height
 	right := container.NewVSplit(region("", container.NewBorder(c.banner, nil, nil, nil, c.alerts.box)),
 		region("", container.NewBorder(c.detail.box, nil, nil, nil, region("RUNBOOK", c.runbook.box))))
 	right.Offset = 0.4
