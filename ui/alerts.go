@@ -259,31 +259,34 @@ func (v *alertsView) tick(now time.Time) {
 	v.list.Refresh()
 }
 
-// alertRow: severity badge · name · ack · age on the first line; summary; labels. As a
-// group header it shows only the group's name and size.
+// alertRow: severity badge · name · ack · age on the first line; the summary then the
+// labels on the second (two lines a row, so a storm shows more alerts). As a group
+// header it shows only the group's name and size.
 type alertRow struct {
 	widget.BaseWidget
-	sev     *badge
-	ack     *badge
-	name    *line
-	age     *canvas.Text
-	summary *line
-	labels  *line
-	header  *line
-	line1   *fyne.Container
-	body    *fyne.Container
-	box     *fyne.Container
+	sev    *badge
+	ack    *badge
+	name   *line
+	age    *canvas.Text
+	second *widget.RichText // summary, then labels
+	sumSeg *widget.TextSegment
+	labSeg *widget.TextSegment
+	header *line
+	line1  *fyne.Container
+	body   *fyne.Container
+	box    *fyne.Container
 }
 
 func newAlertRow() *alertRow {
 	r := &alertRow{
-		sev:     newBadge("CRIT", ColorCritical, 1.1),
-		ack:     newBadge("", ColorInfo, 0.9),
-		name:    newLine(SizeNameEmphasis, fyne.TextStyle{Bold: true}),
-		age:     newText("", 1.1, true),
-		summary: newLine(theme.SizeNameText, fyne.TextStyle{}),
-		labels:  newLine(SizeNameSmall, fyne.TextStyle{Monospace: true}),
-		header:  newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}),
+		sev:    newBadge("CRIT", ColorCritical, 1.1),
+		ack:    newBadge("", ColorInfo, 0.9),
+		name:   newLine(SizeNameEmphasis, fyne.TextStyle{Bold: true}),
+		age:    newText("", 1.1, true),
+		sumSeg: &widget.TextSegment{Style: widget.RichTextStyle{Inline: true, SizeName: theme.SizeNameText, ColorName: theme.ColorNameForeground}},
+		labSeg: &widget.TextSegment{Style: widget.RichTextStyle{Inline: true, SizeName: SizeNameSmall, ColorName: ColorNameMuted,
+			TextStyle: fyne.TextStyle{Monospace: true}}},
+		header: newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}),
 	}
 	r.age.TextStyle.Monospace = true
 	sev := container.NewGridWrap(fyne.NewSize(88, 26), r.sev.box)
@@ -293,7 +296,9 @@ func newAlertRow() *alertRow {
 	right := container.NewHBox(container.NewCenter(r.ack.box), container.NewCenter(age))
 	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), right, r.name.RichText)
 	r.line1 = line1
-	r.body = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(0, 0, 96, 0), container.NewVBox(r.summary.RichText, r.labels.RichText)))
+	r.second = widget.NewRichText(r.sumSeg, r.labSeg)
+	r.second.Truncation = fyne.TextTruncateEllipsis
+	r.body = container.NewVBox(line1, container.New(layout.NewCustomPaddedLayout(-6, 0, 96, 0), r.second))
 	r.box = container.NewStack(r.body, r.header.RichText)
 	r.header.Hide()
 	r.ExtendBaseWidget(r)
@@ -339,8 +344,13 @@ func (r *alertRow) apply(it alertItem, acks map[string]history.Ack, now time.Tim
 	if summary == "" {
 		summary = a.Annotations["description"]
 	}
-	r.summary.set(summary, nameCol)
-	r.labels.set(labelLine(a.Labels), ColorNameMuted)
+	if summary != "" {
+		summary += "    "
+	}
+	if labels := labelLine(a.Labels); r.sumSeg.Text != summary || r.labSeg.Text != labels || r.sumSeg.Style.ColorName != nameCol {
+		r.sumSeg.Text, r.labSeg.Text, r.sumSeg.Style.ColorName = summary, labels, nameCol
+		r.second.Refresh()
+	}
 }
 
 func severityBadge(a datasource.Alert) (string, color.Color) {

@@ -129,8 +129,8 @@ func TestFourRegionsShowTheDemo(t *testing.T) {
 	}
 	row := newAlertRow()
 	row.apply(av.items[0], nil, av.now)
-	if row.sev.text.Text != "CRITICAL" || row.age.Text != "for 1m" || !strings.Contains(row.labels.seg.Text, "service=checkout") {
-		t.Errorf("row = %q %q %q", row.sev.text.Text, row.age.Text, row.labels.seg.Text)
+	if row.sev.text.Text != "CRITICAL" || row.age.Text != "for 1m" || !strings.Contains(row.labSeg.Text, "service=checkout") || !strings.Contains(row.sumSeg.Text, "burning") {
+		t.Errorf("row = %q %q %q %q", row.sev.text.Text, row.age.Text, row.sumSeg.Text, row.labSeg.Text)
 	}
 
 	// runbook: the top alert's runbook, rendered, with its checklist progress
