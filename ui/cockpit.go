@@ -41,6 +41,8 @@ type Deps struct {
 	Unsilence UnsilenceFunc
 	// Alarm, when set, sounds for a critical alert that starts firing.
 	Alarm func()
+	// Ticks keeps runbook checklist ticks across restarts (nil: in memory only).
+	Ticks TickStore
 	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
 	Window fyne.Window
 	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
@@ -85,7 +87,7 @@ func New(d Deps) *Cockpit {
 	c := &Cockpit{deps: d}
 	c.header = newHeader()
 	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
-	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter)
+	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
 	c.detail = newAlertDetail(func() fyne.Window { return c.deps.Window }, d.Ack, d.Unsilence)
 	c.alerts = newAlertsView(func(a datasource.Alert) {
 		c.runbook.show(a, c.deps.Now())

@@ -436,3 +436,27 @@ func TestNewCriticalAlertsNotifyOnce(t *testing.T) {
 		t.Fatalf("notified %d times, want once", d.view.notified)
 	}
 }
+
+type memTicks map[string]bool
+
+func (m memTicks) Ticked(rb, step string) (bool, bool) { on, ok := m[rb+"|"+step]; return on, ok }
+func (m memTicks) SetTick(rb, step string, on bool)    { m[rb+"|"+step] = on }
+
+func TestTicksComeFromTheStore(t *testing.T) {
+	d := newDemo(t)
+	store := memTicks{}
+	view := New(Deps{Hub: d.hub, Clock: d.clk, Runbooks: d.view.deps.Runbooks, Ticks: store})
+	test.NewTempWindow(t, view.Content())
+	view.Apply(d.hub.Publish())
+	test.Tap(firstCheck(view.runbook.body))
+	if len(store) != 1 {
+		t.Fatalf("tick not stored: %v", store)
+	}
+	// a new screen (a restart) shows the stored tick
+	again := New(Deps{Hub: d.hub, Clock: d.clk, Runbooks: d.view.deps.Runbooks, Ticks: store})
+	test.NewTempWindow(t, again.Content())
+	again.Apply(d.hub.Publish())
+	if !firstCheck(again.runbook.body).Checked || !strings.HasPrefix(again.runbook.progress.text.Text, "1/") {
+		t.Fatalf("stored tick not shown: %q", again.runbook.progress.text.Text)
+	}
+}

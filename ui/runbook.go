@@ -18,6 +18,14 @@ import (
 	"github.com/opscockpit/opscockpit/runbooks"
 )
 
+// TickStore keeps runbook checklist ticks across restarts. Both methods are called on
+// the Fyne goroutine and must not block: Ticked answers from memory, SetTick saves in
+// the background.
+type TickStore interface {
+	Ticked(runbook, step string) (on, known bool)
+	SetTick(runbook, step string, on bool)
+}
+
 // runbookView shows the runbook of the selected alert, rendered from the runbooks
 // package's document model into native widgets.
 type runbookView struct {
@@ -38,11 +46,12 @@ type runbookView struct {
 	matches  []*runbooks.Runbook
 	current  *runbooks.Runbook
 	now      time.Time
-	ticks    map[string]map[string]bool // runbook key → step ID → ticked
-	rendered string                     // key of what the body shows
+	ticks    map[string]map[string]bool // runbook key → step ID → ticked, when there is no store
+	store    TickStore
+	rendered string // key of what the body shows
 }
 
-func newRunbookView(finder RunbookFinder, staleAfter time.Duration) *runbookView {
+func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickStore) *runbookView {
 	v := &runbookView{
 		finder: finder, staleAfter: staleAfter,
 		title:    newLine(theme.SizeNameSubHeadingText, fyne.TextStyle{Bold: true}),
@@ -51,6 +60,7 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration) *runbookView
 		progress: newBadge("", ColorInfo, 1),
 		body:     container.NewVBox(),
 		ticks:    map[string]map[string]bool{},
+		store:    store,
 	}
 	v.stale.box.Hide()
 	v.progress.box.Hide()
@@ -177,6 +187,12 @@ func (v *runbookView) refreshHeader() {
 }
 
 func (v *runbookView) ticked(rb *runbooks.Runbook, id string, def bool) bool {
+	if v.store != nil {
+		if on, ok := v.store.Ticked(rbKey(rb), id); ok {
+			return on
+		}
+		return def
+	}
 	if m, ok := v.ticks[rbKey(rb)]; ok {
 		if t, ok := m[id]; ok {
 			return t
@@ -187,6 +203,11 @@ func (v *runbookView) ticked(rb *runbooks.Runbook, id string, def bool) bool {
 
 func (v *runbookView) setTick(rb *runbooks.Runbook, id string, on bool) {
 	k := rbKey(rb)
+	if v.store != nil {
+		v.store.SetTick(k, id, on)
+		v.refreshHeader()
+		return
+	}
 	if v.ticks[k] == nil {
 		v.ticks[k] = map[string]bool{}
 	}

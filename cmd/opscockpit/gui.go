@@ -65,6 +65,8 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w := a.NewWindow("OpsCockpit — " + cfg.Title)
 	deps := sys.uiDeps()
 	deps.Window = w
+	ticks := &tickCache{m: map[string]map[string]bool{}, log: log, now: sys.clock.Now}
+	deps.Ticks = ticks
 	if cfg.Alerts.Sound {
 		deps.Alarm = (&alarm{log: log}).Play
 	}
@@ -91,6 +93,10 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Error("alert history unavailable", "err", err)
 			return
 		}
+		if err := ticks.load(ctx, sys.history); err != nil {
+			log.Warn("runbook ticks not loaded", "err", err)
+		}
+		fyne.Do(view.Refresh) // show the saved ticks
 		cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
 	}()
 

@@ -38,6 +38,14 @@ var migrations = []string{
 		silence_id  TEXT NOT NULL
 	);
 	CREATE INDEX alert_acks_fp ON alert_acks (fingerprint, at_ms);`,
+	`CREATE TABLE runbook_ticks (
+		runbook TEXT NOT NULL,
+		step    TEXT NOT NULL,
+		ticked  INTEGER NOT NULL,
+		by_whom TEXT NOT NULL,
+		at_ms   INTEGER NOT NULL,
+		PRIMARY KEY (runbook, step)
+	);`,
 }
 
 // Store is a history.Store on SQLite.
@@ -160,3 +168,36 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 
 // DB exposes the underlying handle for tools that inspect it (tests, backups).
 func (s *Store) DB() *sql.DB { return s.db.R }
+
+// Ticks returns every runbook checklist step's state: runbook → step ID → ticked.
+func (s *Store) Ticks(ctx context.Context) (map[string]map[string]bool, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT runbook, step, ticked FROM runbook_ticks`)
+	if err != nil {
+		return nil, fmt.Errorf("read runbook ticks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]bool{}
+	for rows.Next() {
+		var rb, step string
+		var on bool
+		if err := rows.Scan(&rb, &step, &on); err != nil {
+			return nil, fmt.Errorf("read runbook ticks: %w", err)
+		}
+		if out[rb] == nil {
+			out[rb] = map[string]bool{}
+		}
+		out[rb][step] = on
+	}
+	return out, rows.Err()
+}
+
+// SetTick records a checklist step's state (the newest wins).
+func (s *Store) SetTick(ctx context.Context, runbook, step string, on bool, by string, at time.Time) error {
+	_, err := s.db.W.ExecContext(ctx, `INSERT INTO runbook_ticks (runbook, step, ticked, by_whom, at_ms) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (runbook, step) DO UPDATE SET ticked = excluded.ticked, by_whom = excluded.by_whom, at_ms = excluded.at_ms`,
+		runbook, step, on, by, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("save runbook tick: %w", err)
+	}
+	return nil
+}

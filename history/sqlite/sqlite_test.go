@@ -56,3 +56,30 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("after reopen: %d events", len(got))
 	}
 }
+
+func TestTicksSurviveAReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cockpit.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct {
+		step string
+		on   bool
+	}{{"a", true}, {"b", true}, {"a", false}} {
+		if err := s.SetTick(ctx, "embedded/x.md", st.step, st.on, "alice", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Ticks(ctx)
+	if err != nil || got["embedded/x.md"]["a"] || !got["embedded/x.md"]["b"] {
+		t.Fatalf("ticks = %v, %v", got, err)
+	}
+}
