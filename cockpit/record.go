@@ -24,15 +24,18 @@ func RecordHistory(ctx context.Context, hub *Hub, store history.Store, clk clock
 		tr      history.Tracker
 		pending []history.Event
 		down    bool
+		seen    []datasource.Alert
 	)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case s := <-sub.C():
-			if s.AlertFeeds == 0 {
+			// Panel-only snapshots share the previous alert list: nothing to compare.
+			if s.AlertFeeds == 0 || sameList(s.Alerts, seen) {
 				continue
 			}
+			seen = s.Alerts
 			pending = append(pending, tr.Observe(s.Alerts, s.At)...)
 			if len(pending) == 0 {
 				continue
@@ -109,4 +112,10 @@ func (k *Acker) LoadAcks(ctx context.Context) error {
 		k.Hub.SetAck(a)
 	}
 	return nil
+}
+
+// sameList reports whether a and b are the very same list (the hub reuses its sorted
+// alert list between snapshots when no alert changed).
+func sameList(a, b []datasource.Alert) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/opscockpit/opscockpit/datasource"
 )
 
 // Colours with a meaning. They are the same in both variants so a red means the same
@@ -138,12 +140,12 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 
 // SeverityColor is the colour of an alert severity.
 func SeverityColor(sev string) color.Color {
-	switch sev {
-	case "critical", "page", "sev1", "error", "high", "sev2":
+	switch datasource.SeverityRank(sev) {
+	case 0, 1:
 		return ColorCritical
-	case "warning", "warn", "sev3":
+	case 2:
 		return ColorWarning
-	case "info", "low", "sev4":
+	case 3:
 		return ColorInfo
 	}
 	return ColorMuted

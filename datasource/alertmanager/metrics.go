@@ -1,11 +1,11 @@
 package alertmanager
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opscockpit/opscockpit/internal/selfmetrics"
 )
 
 // Metrics are the cockpit's own measurements of its Alertmanager sources and webhook
@@ -58,32 +58,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source", "reason"}),
 	}
 	if reg != nil {
-		m.polls = register(reg, m.polls)
-		m.duration = register(reg, m.duration)
-		m.received = register(reg, m.received)
-		m.bad = register(reg, m.bad)
-		m.peerUp = register(reg, m.peerUp)
-		m.coalesced = register(reg, m.coalesced)
-		m.dropped = register(reg, m.dropped)
+		m.polls = selfmetrics.Register(reg, m.polls)
+		m.duration = selfmetrics.Register(reg, m.duration)
+		m.received = selfmetrics.Register(reg, m.received)
+		m.bad = selfmetrics.Register(reg, m.bad)
+		m.peerUp = selfmetrics.Register(reg, m.peerUp)
+		m.coalesced = selfmetrics.Register(reg, m.coalesced)
+		m.dropped = selfmetrics.Register(reg, m.dropped)
 	}
 	return m
-}
-
-// register registers c, or returns the identical collector registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	// A clash of names with different help or labels is a programming error that any
-	// test wiring the collectors together catches.
-	panic(fmt.Sprintf("alertmanager metrics: %v", err))
 }
 
 func (m *Metrics) poll(source, peer string, elapsed time.Duration, e *Error) {

@@ -1,10 +1,11 @@
 package prometheus
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opscockpit/opscockpit/internal/selfmetrics"
 )
 
 // Metrics are the cockpit's own measurements of its metric sources, served on its
@@ -43,26 +44,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source", "kind"}),
 	}
 	if reg != nil {
-		m.up = register(reg, m.up)
-		m.duration = register(reg, m.duration)
-		m.bytes = register(reg, m.bytes)
-		m.errors = register(reg, m.errors)
+		m.up = selfmetrics.Register(reg, m.up)
+		m.duration = selfmetrics.Register(reg, m.duration)
+		m.bytes = selfmetrics.Register(reg, m.bytes)
+		m.errors = selfmetrics.Register(reg, m.errors)
 	}
 	return m
-}
-
-// register registers c, or returns the equal collector registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err) // a clashing metric name is a programming error, caught by any test
-	}
-	return c
 }
 
 // observe records one finished query. A nil *Metrics records nothing.

@@ -1,9 +1,9 @@
 package stream
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opscockpit/opscockpit/internal/selfmetrics"
 )
 
 // Metrics are the stream's own measurements, for the relay's and the cockpit's opt-in
@@ -69,32 +69,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source"}),
 	}
 	if reg != nil {
-		m.clients = register(reg, m.clients)
-		m.sent = register(reg, m.sent)
-		m.slowDropped = register(reg, m.slowDropped)
-		m.authFailures = register(reg, m.authFailures)
-		m.timeouts = register(reg, m.timeouts)
-		m.badMessages = register(reg, m.badMessages)
-		m.seqErrors = register(reg, m.seqErrors)
-		m.reconnects = register(reg, m.reconnects)
-		m.received = register(reg, m.received)
-		m.up = register(reg, m.up)
+		m.clients = selfmetrics.Register(reg, m.clients)
+		m.sent = selfmetrics.Register(reg, m.sent)
+		m.slowDropped = selfmetrics.Register(reg, m.slowDropped)
+		m.authFailures = selfmetrics.Register(reg, m.authFailures)
+		m.timeouts = selfmetrics.Register(reg, m.timeouts)
+		m.badMessages = selfmetrics.Register(reg, m.badMessages)
+		m.seqErrors = selfmetrics.Register(reg, m.seqErrors)
+		m.reconnects = selfmetrics.Register(reg, m.reconnects)
+		m.received = selfmetrics.Register(reg, m.received)
+		m.up = selfmetrics.Register(reg, m.up)
 	}
 	return m
-}
-
-// register registers c, or returns the equal collector registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err) // a clashing metric name is a programming error, caught by any test
-	}
-	return c
 }
 
 func (m *Metrics) clientConnected(delta float64) {
