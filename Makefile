@@ -6,6 +6,8 @@ BIN     := bin/opscockpit
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FYNE    := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
+# SQLite's full-text index (FTS5) backs risk search; go-sqlite3 compiles it in with this tag.
+export GOFLAGS := -tags=sqlite_fts5
 
 .PHONY: all run build deps test-deps test vet fmt-check unit window-test bench fuzz snapshot docs package clean
 

@@ -29,8 +29,21 @@ type DB struct {
 }
 
 // Open opens (creating if needed, mode 0600) the database at path and applies the
-// migrations not yet applied: migrations[i] moves the schema from version i to i+1.
+// migrations not yet applied: migrations[i] moves the schema from version i to i+1. The
+// version is kept in PRAGMA user_version, which belongs to the alert history schema; other
+// parts of OpsCockpit that share the file use OpenModule.
 func Open(ctx context.Context, path string, migrations []string) (*DB, error) {
+	return open(ctx, path, func(db *DB) error { return db.migrate(ctx, migrations) })
+}
+
+// OpenModule is Open for one named part of the schema (risk register, incidents), so
+// several parts can live in one file: each module's version is a row of
+// opscockpit_schema, and migrations[i] moves that module from version i to i+1.
+func OpenModule(ctx context.Context, path, module string, migrations []string) (*DB, error) {
+	return open(ctx, path, func(db *DB) error { return db.migrateModule(ctx, module, migrations) })
+}
+
+func open(ctx context.Context, path string, migrate func(*DB) error) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -70,7 +83,7 @@ func Open(ctx context.Context, path string, migrations []string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx, migrations); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -144,6 +157,42 @@ func (db *DB) migrate(ctx context.Context, migrations []string) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate %s: %w", db.Path, wrap(err))
+	}
+	return nil
+}
+
+func (db *DB) migrateModule(ctx context.Context, module string, migrations []string) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s (%s): %w", db.Path, module, wrap(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS opscockpit_schema (
+		module TEXT PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate %s (%s): %w", db.Path, module, wrap(err))
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, "SELECT version FROM opscockpit_schema WHERE module = ?", module).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("migrate %s (%s): %w", db.Path, module, err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("migrate %s: %s schema version %d is newer than this build knows (%d); use a newer opscockpit", db.Path, module, v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate %s (%s) to version %d: %w", db.Path, module, i+1, err)
+		}
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO opscockpit_schema (module, version) VALUES (?, ?)
+		ON CONFLICT (module) DO UPDATE SET version = excluded.version`, module, len(migrations)); err != nil {
+		return fmt.Errorf("migrate %s (%s): %w", db.Path, module, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s (%s): %w", db.Path, module, wrap(err))
 	}
 	return nil
 }

@@ -75,3 +75,37 @@ func TestOpenRefusesAForeignFileAndLeavesItAlone(t *testing.T) {
 		t.Fatal("a WAL file was created beside the foreign file")
 	}
 }
+
+func TestModulesShareOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	hist, err := Open(ctx, path, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hist.Close()
+	riskMigs := []string{"CREATE TABLE r (id INTEGER PRIMARY KEY)", "CREATE TABLE r2 (id INTEGER PRIMARY KEY)"}
+	risk, err := OpenModule(ctx, path, "risk", riskMigs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	risk.Close()
+	inc, err := OpenModule(ctx, path, "incident", []string{"CREATE TABLE i (id INTEGER PRIMARY KEY)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.Close()
+	// reopening applies nothing twice, and the history's user_version is untouched
+	if risk, err = OpenModule(ctx, path, "risk", riskMigs); err != nil {
+		t.Fatal(err)
+	}
+	risk.Close()
+	var v int
+	hist.W.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	if v != len(migrations) {
+		t.Fatalf("user_version %d after modules migrated", v)
+	}
+	if _, err := OpenModule(ctx, path, "risk", riskMigs[:1]); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("older build opened a newer risk schema: %v", err)
+	}
+}
