@@ -221,6 +221,9 @@ type Runbooks struct {
 	URLMap []URLMap `yaml:"url_map,omitempty"`
 	// StaleAfter is how long after last_reviewed a runbook is badged stale (default 90d).
 	StaleAfter Duration `yaml:"stale_after,omitempty"`
+	// PromQLSource is the metrics source that runbook ```promql blocks query (default:
+	// the scenario when one plays, else the first of metrics.sources).
+	PromQLSource string `yaml:"promql_source,omitempty"`
 }
 
 // URLMap maps one runbook_url prefix to a local folder.

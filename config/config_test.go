@@ -212,6 +212,16 @@ metrics:
 			},
 		},
 		{
+			name: "runbook promql source unknown",
+			src: `metrics:
+  sources:
+    - {name: prod, url: "http://prom:9090"}
+runbooks:
+  promql_source: staging
+`,
+			want: []string{`opscockpit.yaml:5: runbooks.promql_source: unknown source "staging" (want one of "prod")`},
+		},
+		{
 			name: "duplicate names",
 			src: `metrics:
   sources:

@@ -244,6 +244,15 @@ func (c *Config) validateRunbooks(p *problems) {
 		}
 	}
 	checkPositive(p, "runbooks.stale_after", "stale_after", r.StaleAfter)
+	if src := r.PromQLSource; src != "" {
+		known := src == ScenarioSource && c.Scenario != nil
+		for _, s := range c.Metrics.Sources {
+			known = known || s.Name == src
+		}
+		if !known {
+			p.add("runbooks.promql_source", "unknown source %q (want %s)", src, c.sourceChoices())
+		}
+	}
 }
 
 // checkHTTPConfig runs prometheus/common's own checks. Decoding already ran them; this

@@ -48,11 +48,15 @@ func LinkAllowed(href string) bool {
 }
 
 // runbookLink accepts a relative path to a .md file with an optional
-// #anchor, made only of plain path characters.
+// #anchor, made only of plain path characters, or a bare #anchor (a section of
+// the same runbook).
 func runbookLink(href string) bool {
 	p, anchor, hasAnchor := strings.Cut(href, "#")
 	if hasAnchor && (anchor == "" || !allRunes(anchor, anchorRune)) {
 		return false
+	}
+	if p == "" && hasAnchor {
+		return true // a section of the same runbook: "#rollback"
 	}
 	if p == "" || p[0] == '/' {
 		return false

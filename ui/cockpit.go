@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,15 @@ type Deps struct {
 	Alarm func()
 	// Ticks keeps runbook checklist ticks across restarts (nil: in memory only).
 	Ticks TickStore
+	// OnStep hears each checklist tick, for the active incident's timeline (may be nil).
+	OnStep StepFunc
+	// PromQL runs runbook ```promql blocks read-only (nil: blocks show as plain code).
+	PromQL PromQLFunc
+	// PromQLEvery is how often, in model time, open promql blocks re-run (default 15s,
+	// the panels' refresh).
+	PromQLEvery time.Duration
+	// OpenURL opens http, https and mailto links (default: the app's OpenURL).
+	OpenURL func(*url.URL) error
 	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
 	Window fyne.Window
 	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
@@ -88,6 +98,10 @@ func New(d Deps) *Cockpit {
 	c.header = newHeader()
 	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
+	c.runbook.promql, c.runbook.promqlEvery, c.runbook.onStep = d.PromQL, d.PromQLEvery, d.OnStep
+	if d.OpenURL != nil {
+		c.runbook.openURL = d.OpenURL
+	}
 	c.detail = newAlertDetail(func() fyne.Window { return c.deps.Window }, d.Ack, d.Unsilence)
 	c.alerts = newAlertsView(func(a datasource.Alert) {
 		c.runbook.show(a, c.deps.Now())

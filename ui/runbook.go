@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"image/color"
+	"math"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -14,9 +17,31 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/opscockpit/opscockpit/cockpit"
 	"github.com/opscockpit/opscockpit/datasource"
 	"github.com/opscockpit/opscockpit/runbooks"
+	"github.com/opscockpit/opscockpit/ui/chart"
 )
+
+// PromQLFunc evaluates a runbook's promql block read-only against the metrics source
+// (cockpit.EvalBlock over the chosen source). It runs off the UI goroutine.
+type PromQLFunc func(ctx context.Context, query string, now time.Time) (cockpit.BlockResult, error)
+
+// StepFunc hears every checklist tick a person makes, so an active incident or drill
+// can put it on its timeline. It is called on the Fyne goroutine and must not block.
+type StepFunc func(rb *runbooks.Runbook, step runbooks.Step, checked bool)
+
+// LinkResolver follows a runbook-relative link to another runbook of the library.
+type LinkResolver interface {
+	Resolve(from *runbooks.Runbook, href string) (*runbooks.Runbook, string)
+}
+
+// promqlBlock is one live ```promql block of the open runbook.
+type promqlBlock struct {
+	query string
+	out   *fyne.Container
+	busy  bool
+}
 
 // TickStore keeps runbook checklist ticks across restarts. Both methods are called on
 // the Fyne goroutine and must not block: Ticked answers from memory, SetTick saves in
@@ -49,6 +74,19 @@ type runbookView struct {
 	ticks    map[string]map[string]bool // runbook key → step ID → ticked, when there is no store
 	store    TickStore
 	rendered string // key of what the body shows
+
+	outline  *widget.Select
+	anchors  map[string]fyne.CanvasObject // outline entry → the block it jumps to
+	headings map[string]fyne.CanvasObject // anchor slug → block, for links with #fragments
+
+	promql      PromQLFunc
+	promqlEvery time.Duration
+	blocks      []*promqlBlock
+	gen         int       // bumps on every re-render, so late query results are dropped
+	lastEval    time.Time // model time of the last block evaluation
+	onStep      StepFunc
+	openURL     func(*url.URL) error
+	pending     atomic.Int32 // promql evaluations not yet shown
 }
 
 func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickStore) *runbookView {
@@ -73,10 +111,19 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 		}
 	})
 	v.choose.Hide()
+	v.outline = widget.NewSelect(nil, func(entry string) { v.jump(v.anchors[entry]) })
+	v.outline.PlaceHolder = "Jump to section…"
+	v.outline.Hide()
+	v.openURL = func(u *url.URL) error {
+		if a := fyne.CurrentApp(); a != nil {
+			return a.OpenURL(u)
+		}
+		return nil
+	}
 	v.scroll = container.NewVScroll(v.body)
 	v.top = container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(v.progress.box, v.stale.box), v.title.RichText),
-		container.NewBorder(nil, nil, nil, v.choose, v.meta.RichText),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.outline, v.choose), v.meta.RichText),
 		widget.NewSeparator(),
 	)
 	v.box = container.NewBorder(v.top, nil, nil, nil, v.scroll)
@@ -91,6 +138,12 @@ func rbKey(rb *runbooks.Runbook) string { return rb.Root + "/" + rb.Path }
 func (v *runbookView) show(a datasource.Alert, now time.Time) {
 	v.now = now
 	if a.Fingerprint == "" { // nothing selected because nothing is alerting
+		if v.alert.Fingerprint == "" && v.current != nil {
+			// a runbook opened by hand (search) stays open
+			v.refreshHeader()
+			v.evalBlocks(false)
+			return
+		}
 		if v.alert.Fingerprint != "" || v.rendered != "" || v.current != nil {
 			v.alert, v.current, v.matches = a, nil, nil
 			v.choose.Hide()
@@ -102,6 +155,7 @@ func (v *runbookView) show(a datasource.Alert, now time.Time) {
 	v.alert = a
 	if sameAlert && v.current != nil {
 		v.refreshHeader()
+		v.evalBlocks(false)
 		return
 	}
 	v.matches = nil
@@ -133,6 +187,33 @@ func (v *runbookView) show(a datasource.Alert, now time.Time) {
 	v.render()
 }
 
+// open shows rb on its own (a search result, a headless render), not tied to an alert.
+func (v *runbookView) open(rb *runbooks.Runbook, anchor string, now time.Time) {
+	v.now = now
+	v.alert = datasource.Alert{}
+	v.matches = []*runbooks.Runbook{rb}
+	v.choose.Hide()
+	v.current = rb
+	v.render()
+	if anchor != "" {
+		v.jump(v.headings[anchor])
+	}
+}
+
+// settle waits until every promql block has shown its result, or ctx ends.
+func (v *runbookView) settle(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for v.pending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("runbook promql blocks still running: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
 func (v *runbookView) showEmpty(msg string) {
 	v.title.set("No runbook open", ColorNameMuted)
 	v.meta.set("", ColorNameMuted)
@@ -144,6 +225,9 @@ func (v *runbookView) showEmpty(msg string) {
 	v.body.Objects = []fyne.CanvasObject{hint}
 	v.body.Refresh()
 	v.rendered = ""
+	v.outline.Hide()
+	v.blocks = nil
+	v.gen++
 }
 
 func (v *runbookView) refreshHeader() {
@@ -160,7 +244,9 @@ func (v *runbookView) refreshHeader() {
 		days := int(v.now.Sub(rb.Meta.LastReviewed).Hours() / 24)
 		parts = append(parts, fmt.Sprintf("reviewed %s (%d days ago)", rb.Meta.LastReviewed.Format("2006-01-02"), days))
 	}
-	parts = append(parts, "for "+v.alert.Name())
+	if v.alert.Fingerprint != "" {
+		parts = append(parts, "for "+v.alert.Name())
+	}
 	v.meta.set(strings.Join(parts, "  ·  "), ColorNameMuted)
 	if runbooks.Stale(rb, v.now, v.staleAfter) {
 		v.stale.box.Show()
@@ -202,6 +288,14 @@ func (v *runbookView) ticked(rb *runbooks.Runbook, id string, def bool) bool {
 }
 
 func (v *runbookView) setTick(rb *runbooks.Runbook, id string, on bool) {
+	if v.onStep != nil {
+		for _, st := range rb.Doc.Steps {
+			if st.ID == id {
+				v.onStep(rb, st, on)
+				break
+			}
+		}
+	}
 	k := rbKey(rb)
 	if v.store != nil {
 		v.store.SetTick(k, id, on)
@@ -222,17 +316,180 @@ func (v *runbookView) render() {
 	if v.rendered == rbKey(rb) {
 		return
 	}
+	v.gen++
+	v.blocks = nil
 	objs := make([]fyne.CanvasObject, 0, len(rb.Doc.Blocks))
+	byBlock := make(map[int]fyne.CanvasObject, len(rb.Doc.Blocks))
 	for i, b := range rb.Doc.Blocks {
 		if i == 0 && b.Kind == runbooks.KindHeading && b.Level == 1 && plain(b.Inlines) == rb.Title() {
 			continue // the header already shows the title
 		}
-		objs = append(objs, v.block(rb, b))
+		o := v.block(rb, b)
+		byBlock[i] = o
+		objs = append(objs, o)
+	}
+	v.anchors = map[string]fyne.CanvasObject{}
+	v.headings = map[string]fyne.CanvasObject{}
+	var entries []string
+	for _, h := range rb.Doc.Outline {
+		o := byBlock[h.Block]
+		if o == nil {
+			continue
+		}
+		v.headings[h.Anchor] = o
+		if h.Level > 3 {
+			continue
+		}
+		entry := strings.Repeat("   ", max(h.Level-2, 0)) + h.Text
+		if _, dup := v.anchors[entry]; dup {
+			continue
+		}
+		v.anchors[entry] = o
+		entries = append(entries, entry)
+	}
+	v.outline.Options = entries
+	v.outline.ClearSelected()
+	if len(entries) > 1 {
+		v.outline.Show()
+	} else {
+		v.outline.Hide()
 	}
 	v.body.Objects = objs
 	v.body.Refresh()
 	v.scroll.ScrollToTop()
 	v.rendered = rbKey(rb)
+	v.evalBlocks(true)
+}
+
+// jump scrolls the body so that o (a block of it) is at the top.
+func (v *runbookView) jump(o fyne.CanvasObject) {
+	if o == nil {
+		return
+	}
+	// The body may not have been laid out at its new height yet (a runbook just
+	// opened): size it first so the block's position and the scroll limits are current.
+	v.body.Resize(fyne.NewSize(max(v.scroll.Size().Width, v.body.MinSize().Width), v.body.MinSize().Height))
+	v.scroll.ScrollToOffset(fyne.NewPos(0, o.Position().Y))
+}
+
+// followLink acts on a tapped link that the runbooks package's policy accepted: a
+// runbook-relative link opens that runbook (at its #section) in place; http, https and
+// mailto go to the system's handler. Anything else is refused again here.
+func (v *runbookView) followLink(from *runbooks.Runbook, href string) {
+	if !runbooks.LinkAllowed(href) {
+		return
+	}
+	if strings.HasPrefix(href, "#") {
+		v.jump(v.headings[strings.TrimPrefix(href, "#")])
+		return
+	}
+	if r, ok := v.finder.(LinkResolver); ok {
+		if target, anchor := r.Resolve(from, href); target != nil {
+			v.current = target
+			v.render()
+			if anchor != "" {
+				v.jump(v.headings[anchor])
+			}
+			return
+		}
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "mailto":
+		if v.openURL != nil {
+			_ = v.openURL(u)
+		}
+	}
+}
+
+// evalBlocks runs the open runbook's promql blocks: at once when force is set (a new
+// runbook), otherwise when the model's clock has moved a refresh interval on, as the
+// panels do. Results land on the UI goroutine and are dropped if the runbook changed.
+func (v *runbookView) evalBlocks(force bool) {
+	if v.promql == nil || len(v.blocks) == 0 {
+		return
+	}
+	now := v.now
+	every := v.promqlEvery
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	if !force && !v.lastEval.IsZero() && now.Sub(v.lastEval) < every && !now.Before(v.lastEval) {
+		return
+	}
+	v.lastEval = now
+	gen, run := v.gen, v.promql
+	for _, b := range v.blocks {
+		if b.busy {
+			continue
+		}
+		b.busy = true
+		v.pending.Add(1)
+		go func() {
+			res, err := run(context.Background(), b.query, now)
+			fyne.Do(func() {
+				defer v.pending.Add(-1)
+				b.busy = false
+				if gen == v.gen {
+					v.showBlock(b, res, err)
+				}
+			})
+		}()
+	}
+}
+
+// showBlock puts a promql block's result under its code: each series' newest value,
+// large, with a sparkline for a range selection.
+func (v *runbookView) showBlock(b *promqlBlock, res cockpit.BlockResult, err error) {
+	small := func(s string, c color.Color) *canvas.Text {
+		t := newText(s, 0.8, false)
+		t.Color = c
+		return t
+	}
+	var rows []fyne.CanvasObject
+	stamp := "LIVE  ·  " + res.At.Format("15:04:05")
+	if res.Range > 0 {
+		stamp += "  ·  last " + cockpit.HumanDuration(res.Range)
+	}
+	rows = append(rows, small(stamp, muted()))
+	switch {
+	case err != nil:
+		msg := widget.NewLabel("Query failed: " + err.Error())
+		msg.Wrapping = fyne.TextWrapWord
+		msg.Importance = widget.DangerImportance
+		rows = append(rows, msg)
+	case len(res.Series) == 0:
+		rows = append(rows, small("no data: the query returned no series", muted()))
+	}
+	for _, s := range res.Series {
+		val := "—"
+		if !math.IsNaN(s.Value) {
+			val = chart.FormatValue(s.Value, "", -1)
+		}
+		value := newText(val, 1.6, true)
+		value.Color = theme.Color(theme.ColorNamePrimary)
+		name := small(s.Name, muted())
+		var spark fyne.CanvasObject = layout.NewSpacer()
+		if len(s.Samples) > 1 {
+			pts := make([]float64, len(s.Samples))
+			for i, p := range s.Samples {
+				pts[i] = p.V
+			}
+			spark = newSparkline(pts, theme.Color(theme.ColorNamePrimary), fyne.NewSize(160, value.MinSize().Height))
+		}
+		rows = append(rows, container.NewBorder(nil, nil, container.NewHBox(value, spark), nil, container.NewCenter(name)))
+	}
+	if more := res.Total - len(res.Series); more > 0 {
+		rows = append(rows, small(fmt.Sprintf("+%d more series", more), muted()))
+	}
+	if len(res.Warnings) > 0 {
+		rows = append(rows, small("PARTIAL: "+strings.Join(res.Warnings, "; "), ColorWarning))
+	}
+	b.out.Objects = rows
+	b.out.Refresh()
 }
 
 // refresh re-renders after a theme change.
@@ -255,7 +512,7 @@ func (v *runbookView) block(rb *runbooks.Runbook, b runbooks.Block) fyne.CanvasO
 		}
 		return widget.NewRichText(&widget.TextSegment{Text: plain(b.Inlines), Style: style})
 	case runbooks.KindParagraph:
-		return v.paragraph(b.Inlines)
+		return v.paragraphIn(rb, b.Inlines)
 	case runbooks.KindList:
 		return v.list(rb, b)
 	case runbooks.KindQuote:
@@ -285,11 +542,18 @@ func plain(in []runbooks.Inline) string {
 }
 
 func (v *runbookView) paragraph(in []runbooks.Inline) *widget.RichText {
+	return v.paragraphIn(v.current, in)
+}
+
+// paragraphIn renders inline runs; links the policy accepted become tappable and are
+// followed by followLink (never by Fyne's default OpenURL).
+func (v *runbookView) paragraphIn(rb *runbooks.Runbook, in []runbooks.Inline) *widget.RichText {
 	segs := make([]widget.RichTextSegment, 0, len(in))
 	for _, i := range in {
-		if i.Link != "" {
-			if u, err := url.Parse(i.Link); err == nil && u.Scheme != "" {
-				segs = append(segs, &widget.HyperlinkSegment{Text: i.Text, URL: u})
+		if i.Link != "" && runbooks.LinkAllowed(i.Link) {
+			if u, err := url.Parse(i.Link); err == nil {
+				href := i.Link
+				segs = append(segs, &widget.HyperlinkSegment{Text: i.Text, URL: u, OnTapped: func() { v.followLink(rb, href) }})
 				continue
 			}
 		}
@@ -319,7 +583,7 @@ func (v *runbookView) list(rb *runbooks.Runbook, b runbooks.Block) fyne.CanvasOb
 			// paragraph beside it.
 			var text fyne.CanvasObject = layout.NewSpacer()
 			if len(blocks) > 0 && blocks[0].Kind == runbooks.KindParagraph {
-				text, blocks = v.paragraph(blocks[0].Inlines), blocks[1:]
+				text, blocks = v.paragraphIn(rb, blocks[0].Inlines), blocks[1:]
 			}
 			id := item.StepID
 			check := widget.NewCheck("", func(on bool) { v.setTick(rb, id, on) })
@@ -364,7 +628,15 @@ func (v *runbookView) code(b runbooks.Block) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(ColorNameSurfaceRaised))
 	bg.CornerRadius = 4
 	top := container.NewHBox(label, layout.NewSpacer(), copyBtn)
-	return container.NewStack(bg, container.NewPadded(container.NewBorder(top, nil, nil, nil, rt)))
+	codeBox := container.NewStack(bg, container.NewPadded(container.NewBorder(top, nil, nil, nil, rt)))
+	if b.Lang != "promql" || v.promql == nil {
+		return codeBox
+	}
+	pending := newText("LIVE  ·  evaluating…", 0.8, false)
+	pending.Color = muted()
+	blk := &promqlBlock{query: b.Code, out: container.NewVBox(pending)}
+	v.blocks = append(v.blocks, blk)
+	return container.NewVBox(codeBox, container.New(layout.NewCustomPaddedLayout(0, 4, 12, 4), blk.out))
 }
 
 func (v *runbookView) table(b runbooks.Block) fyne.CanvasObject {

@@ -222,10 +222,18 @@ func (s *system) uiDeps() ui.Deps {
 	if len(s.pollers) > 0 {
 		unsilence = s.unsilence
 	}
+	var promql ui.PromQLFunc
+	if src := s.promql; src != nil {
+		promql = func(ctx context.Context, q string, now time.Time) (cockpit.BlockResult, error) {
+			return cockpit.EvalBlock(ctx, src, q, now)
+		}
+	}
 	return ui.Deps{
-		Ack:       s.ack,
-		Unsilence: unsilence,
-		Hub:       s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
+		PromQL:      promql,
+		PromQLEvery: time.Duration(s.cfg.Metrics.Refresh),
+		Ack:         s.ack,
+		Unsilence:   unsilence,
+		Hub:         s.hub, Clock: s.clock, Panels: s.panels, Runbooks: s.library,
 		StaleRunbookAfter: time.Duration(s.cfg.Runbooks.StaleAfter),
 		ChartWidth:        s.poller.SetPoints,
 		ParseFilter:       parseFilter,

@@ -87,6 +87,9 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	win.Resize(fyne.NewSize(float32(w)/sc, float32(h)/sc))
 	view.Apply(snap)
+	if err := view.Settle(ctx); err != nil {
+		log.Warn("snapshot taken before every runbook query answered", "err", err)
+	}
 	// Wrapped text learns its height only once it has a width: lay out twice, as a
 	// window does over its first frames.
 	for range 2 {

@@ -36,6 +36,7 @@ type system struct {
 	alerts  []datasource.AlertSource
 	library *runbooks.Library
 	panels  []cockpit.PanelSpec
+	promql  datasource.MetricsSource // what runbook promql blocks query; nil: none
 
 	histMu   sync.Mutex
 	history  *histsqlite.Store // nil until openHistory (never in snapshots)
@@ -226,6 +227,15 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 			s.alerts = append(s.alerts, w)
 			s.webhook, s.webhookAddr = w, wh.Listen
 		}
+	}
+
+	switch {
+	case cfg.Runbooks.PromQLSource != "":
+		s.promql = sources[cfg.Runbooks.PromQLSource]
+	case s.replay != nil:
+		s.promql = s.replay
+	case len(cfg.Metrics.Sources) > 0:
+		s.promql = sources[cfg.Metrics.Sources[0].Name]
 	}
 
 	for _, p := range cfg.Metrics.Panels {

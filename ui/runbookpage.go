@@ -1,0 +1,43 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/opscockpit/opscockpit/runbooks"
+)
+
+// RunbookPage is one runbook on its own, rendered exactly as in the cockpit's runbook
+// region: for `opscockpit runbook render` and for a window given over to a runbook.
+type RunbookPage struct {
+	v *runbookView
+}
+
+// NewRunbookPage uses d's Runbooks (for relative links), StaleRunbookAfter, Ticks,
+// OnStep, PromQL and OpenURL.
+func NewRunbookPage(d Deps) *RunbookPage {
+	v := newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
+	v.promql, v.promqlEvery, v.onStep = d.PromQL, d.PromQLEvery, d.OnStep
+	if d.OpenURL != nil {
+		v.openURL = d.OpenURL
+	}
+	return &RunbookPage{v: v}
+}
+
+// Content is the page's canvas object.
+func (p *RunbookPage) Content() fyne.CanvasObject { return p.v.box }
+
+// Open shows rb as of now (for review age and live promql values), scrolled to anchor.
+// Call it on the Fyne goroutine.
+func (p *RunbookPage) Open(rb *runbooks.Runbook, anchor string, now time.Time) {
+	p.v.open(rb, anchor, now)
+}
+
+// Settle waits until the page's promql blocks show their results, or ctx ends.
+func (p *RunbookPage) Settle(ctx context.Context) error { return p.v.settle(ctx) }
+
+// Settle waits until the runbook region's promql blocks show their results, or ctx
+// ends: a headless snapshot calls it before capturing.
+func (c *Cockpit) Settle(ctx context.Context) error { return c.runbook.settle(ctx) }
