@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -432,4 +433,26 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// AlertRuleNames lists the names of the alerting rules the server evaluates
+// (/api/v1/rules), sorted and without duplicates: what `opscockpit runbook check` holds
+// the runbook folder against.
+func (s *Source) AlertRuleNames(ctx context.Context) ([]string, error) {
+	res, err := s.api.Rules(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list rules: %w", s.base, err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, g := range res.Groups {
+		for _, r := range g.Rules {
+			if a, ok := r.(v1.AlertingRule); ok && !seen[a.Name] {
+				seen[a.Name] = true
+				names = append(names, a.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }

@@ -730,3 +730,22 @@ func TestZeroHTTPConfigFollowsRedirects(t *testing.T) {
 		t.Fatalf("err %v, result %+v", err, res)
 	}
 }
+
+func TestAlertRuleNames(t *testing.T) {
+	srv := newFaultServer(t, reply(200, "application/json", `{"status":"success","data":{"groups":[
+		{"name":"a","file":"r.yml","interval":30,"rules":[
+			{"type":"alerting","name":"DiskFull","query":"x > 1","duration":60,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"},
+			{"type":"recording","name":"job:up:sum","query":"sum(up)","labels":{},"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z"}]},
+		{"name":"b","file":"r.yml","interval":30,"rules":[
+			{"type":"alerting","name":"ApiDown","query":"up == 0","duration":0,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"},
+			{"type":"alerting","name":"DiskFull","query":"y > 1","duration":0,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"}]}]}}`))
+	src, _ := newTestSource(t, srv.URL, nil)
+	names, err := src.AlertRuleNames(context.Background())
+	if err != nil || strings.Join(names, ",") != "ApiDown,DiskFull" {
+		t.Fatalf("names %v, err %v", names, err)
+	}
+	srv.set(reply(503, "text/plain", "down"))
+	if _, err := src.AlertRuleNames(context.Background()); err == nil || !strings.Contains(err.Error(), "list rules") {
+		t.Fatalf("error %v", err)
+	}
+}
