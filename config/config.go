@@ -87,7 +87,22 @@ type Config struct {
 	Risk Risk `yaml:"risk,omitempty"`
 	// Web configures the opt-in HTTP endpoint serving the cockpit's own /metrics.
 	Web Web `yaml:"web,omitempty"`
+	// Display tunes the war-room screen: the starting layout and kiosk type size.
+	Display Display `yaml:"display,omitempty"`
 }
+
+// Display tunes the screen.
+type Display struct {
+	// Layout is the preset to open with when none was chosen before: commander
+	// (default), wall, runbook or risk. The last layout picked with L persists.
+	Layout string `yaml:"layout,omitempty"`
+	// KioskTextScale multiplies text sizes in kiosk mode (default 1.5: readable from
+	// three metres on a 1080p TV); from 1 to 4.
+	KioskTextScale float64 `yaml:"kiosk_text_scale,omitempty"`
+}
+
+// Layout names accepted in Display.Layout.
+var Layouts = []string{"commander", "wall", "runbook", "risk"}
 
 // Scenario is a scripted scenario to replay on the cockpit's clock.
 type Scenario struct {

@@ -120,7 +120,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown top-level field far from any",
 			src:  "panels: []\n",
-			want: []string{`opscockpit.yaml:1: panels: unknown field; want one of title, theme, scenario, metrics, alerts, runbooks, risk, web`},
+			want: []string{`opscockpit.yaml:1: panels: unknown field; want one of title, theme, scenario, metrics, alerts, runbooks, risk, web, display`},
 		},
 		{
 			name: "unknown nested field",
@@ -472,7 +472,8 @@ func TestDefaults(t *testing.T) {
 				want := Config{Title: DefaultTitle, Theme: ThemeDark,
 					Metrics:  Metrics{Refresh: DefaultRefresh, Timeout: DefaultTimeout},
 					Alerts:   Alerts{FeedSilentAfter: DefaultFeedSilentAfter, HistoryRetention: DefaultHistoryRetention},
-					Runbooks: Runbooks{StaleAfter: DefaultStaleAfter}}
+					Runbooks: Runbooks{StaleAfter: DefaultStaleAfter},
+					Display:  Display{KioskTextScale: 1.5}}
 				if !equal(*c, want) {
 					t.Errorf("got %+v\nwant %+v", *c, want)
 				}

@@ -124,6 +124,9 @@ func (c *Config) applyDefaults() {
 	if c.Theme == "" {
 		c.Theme = DefaultTheme
 	}
+	if c.Display.KioskTextScale == 0 {
+		c.Display.KioskTextScale = 1.5
+	}
 	if s := c.Scenario; s != nil && s.Speed == 0 {
 		s.Speed = DefaultSpeed
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,12 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validate(p *problems) {
+	if l := c.Display.Layout; l != "" && !slices.Contains(Layouts, l) {
+		p.add("display.layout", "unknown layout %q (want one of %s)", l, strings.Join(Layouts, ", "))
+	}
+	if k := c.Display.KioskTextScale; k != 0 && (k < 1 || k > 4) {
+		p.add("display.kiosk_text_scale", "%g is out of range (want 1 to 4)", k)
+	}
 	switch c.Theme {
 	case "", ThemeDark, ThemeLight:
 	default:

@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ const MaxFiles = 10000
 type Root struct {
 	Name string
 	FS   fs.FS
+	// Dir is the folder on disk that FS reads, if any. A Watcher watches
+	// it; leave it empty for embedded or in-memory file systems.
+	Dir string
 }
 
 // URLMapping maps runbook_url annotations that start with Prefix to runbook
@@ -68,8 +72,9 @@ type Library struct {
 
 	roots []Root
 
-	mu  sync.RWMutex
-	idx *index
+	loadMu sync.Mutex // one Load at a time, so each builds on the last
+	mu     sync.RWMutex
+	idx    *index
 }
 
 type index struct {
@@ -78,6 +83,10 @@ type index struct {
 	byName  map[string][]*Runbook          // lower-cased file name → root order
 	byAlert map[string][]*Runbook          // lower-cased alert name → root order
 	byRoot  map[string]map[string]*Runbook // root → path → runbook
+	// sums holds a SHA-256 of each file as read, by key; a reload reuses
+	// the parsed runbook of a file whose bytes did not change.
+	sums   map[string][sha256.Size]byte
+	search *searchIndex
 }
 
 // NewLibrary returns an empty library over roots. Earlier roots win when two
@@ -92,6 +101,8 @@ func newIndex() *index {
 		byName:  map[string][]*Runbook{},
 		byAlert: map[string][]*Runbook{},
 		byRoot:  map[string]map[string]*Runbook{},
+		sums:    map[string][sha256.Size]byte{},
+		search:  &searchIndex{},
 	}
 }
 
@@ -100,24 +111,61 @@ func key(root, p string) string { return root + "\x00" + p }
 // Load (re)reads every root and returns one LoadError per file that failed;
 // the others load. On a reload, a file that fails keeps its last good copy.
 func (l *Library) Load() []LoadError {
+	return l.Reload().Errors
+}
+
+// FileRef names one runbook file: the Root it comes from and its path there.
+type FileRef struct {
+	Root string
+	Path string
+}
+
+// LoadReport is the outcome of one (re)load of a Library.
+type LoadReport struct {
+	// Errors has one entry per file that failed; see Load.
+	Errors []LoadError
+	// Added, Changed and Removed list the runbooks that appeared, were
+	// replaced by a new parse, or disappeared since the previous load,
+	// sorted by root and path. A file that failed and kept its last good
+	// copy is not Changed.
+	Added, Changed, Removed []FileRef
+	// Runbooks is the number of runbooks loaded.
+	Runbooks int
+}
+
+// HasChanges reports whether the load added, changed or removed a runbook.
+func (r LoadReport) HasChanges() bool {
+	return len(r.Added)+len(r.Changed)+len(r.Removed) > 0
+}
+
+// Reload is Load that also says which runbooks changed. Files whose bytes
+// are unchanged since the previous load are not parsed again: their
+// *Runbook stays the same pointer. Calls are serialised.
+func (l *Library) Reload() LoadReport {
+	l.loadMu.Lock()
+	defer l.loadMu.Unlock()
 	l.mu.RLock()
 	prev := l.idx
 	l.mu.RUnlock()
 
-	var errs []LoadError
-	var list []*Runbook
+	var rep LoadReport
+	var list []loaded
 	next := newIndex()
 	for _, root := range l.roots {
 		rbs, es := loadRoot(root, prev)
 		list = append(list, rbs...)
-		errs = append(errs, es...)
+		rep.Errors = append(rep.Errors, es...)
 	}
-	for _, rb := range list {
+	for _, ld := range list {
+		rb := ld.rb
 		k := key(rb.Root, rb.Path)
 		if next.byKey[k] != nil {
 			continue // two roots with the same name
 		}
 		next.byKey[k] = rb
+		if ld.hasSum {
+			next.sums[k] = ld.sum
+		}
 		if next.byRoot[rb.Root] == nil {
 			next.byRoot[rb.Root] = map[string]*Runbook{}
 		}
@@ -138,21 +186,55 @@ func (l *Library) Load() []LoadError {
 		titles[rb] = strings.ToLower(rb.Title())
 	}
 	sort.SliceStable(next.all, func(i, j int) bool { return titles[next.all[i]] < titles[next.all[j]] })
+	next.search = buildSearchIndex(next.all, titles)
+
+	for k, rb := range next.byKey {
+		switch old := prev.byKey[k]; {
+		case old == nil:
+			rep.Added = append(rep.Added, FileRef{Root: rb.Root, Path: rb.Path})
+		case old != rb:
+			rep.Changed = append(rep.Changed, FileRef{Root: rb.Root, Path: rb.Path})
+		}
+	}
+	for k, rb := range prev.byKey {
+		if next.byKey[k] == nil {
+			rep.Removed = append(rep.Removed, FileRef{Root: rb.Root, Path: rb.Path})
+		}
+	}
+	for _, refs := range [][]FileRef{rep.Added, rep.Changed, rep.Removed} {
+		sort.Slice(refs, func(i, j int) bool {
+			if refs[i].Root != refs[j].Root {
+				return refs[i].Root < refs[j].Root
+			}
+			return refs[i].Path < refs[j].Path
+		})
+	}
+	rep.Runbooks = len(next.all)
 
 	l.mu.Lock()
 	l.idx = next
 	l.mu.Unlock()
-	return errs
+	return rep
+}
+
+// loaded is one runbook found by loadRoot, with the checksum of the bytes it
+// was parsed from.
+type loaded struct {
+	rb     *Runbook
+	sum    [sha256.Size]byte
+	hasSum bool
 }
 
 // loadRoot walks one root in lexical order.
-func loadRoot(root Root, prev *index) ([]*Runbook, []LoadError) {
-	var out []*Runbook
+func loadRoot(root Root, prev *index) ([]loaded, []LoadError) {
+	var out []loaded
 	var errs []LoadError
 	fail := func(p string, err error) {
 		le := LoadError{Root: root.Name, Path: p, Err: err}
-		if old := prev.byKey[key(root.Name, p)]; old != nil {
-			out = append(out, old)
+		k := key(root.Name, p)
+		if old := prev.byKey[k]; old != nil {
+			sum, ok := prev.sums[k]
+			out = append(out, loaded{rb: old, sum: sum, hasSum: ok})
 			le.KeptPrevious = true
 		}
 		errs = append(errs, le)
@@ -200,13 +282,19 @@ func loadRoot(root Root, prev *index) ([]*Runbook, []LoadError) {
 			fail(p, err)
 			return nil
 		}
+		k := key(root.Name, p)
+		sum := sha256.Sum256(src)
+		if old, ok := prev.sums[k]; ok && old == sum && prev.byKey[k] != nil {
+			out = append(out, loaded{rb: prev.byKey[k], sum: sum, hasSum: true})
+			return nil
+		}
 		rb, err := Parse(name, src)
 		if err != nil {
 			fail(p, err)
 			return nil
 		}
 		rb.Root, rb.Path = root.Name, p
-		out = append(out, rb)
+		out = append(out, loaded{rb: rb, sum: sum, hasSum: true})
 		return nil
 	})
 	if err != nil {
@@ -220,7 +308,7 @@ func loadRoot(root Root, prev *index) ([]*Runbook, []LoadError) {
 			}
 			sort.Strings(paths)
 			for _, p := range paths {
-				out = append(out, old[p])
+				out = append(out, loaded{rb: old[p]})
 			}
 			le.KeptPrevious = true
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,13 @@ type Deps struct {
 	// ParseFilter turns the alert filter box's text (Alertmanager matchers) into a
 	// predicate on labels; nil disables the box.
 	ParseFilter func(string) (func(map[string]string) bool, error)
+	// Layout is the preset to start with (default commander).
+	Layout Layout
+	// OnLayout hears the layout a person switches to, so it can persist.
+	OnLayout func(Layout)
+	// Regions, when set, makes this view a window given over to those regions only
+	// (one per monitor); Layout is then ignored.
+	Regions []string
 	// Observe, when set, hears how long each snapshot took to apply on the UI goroutine
 	// and how many snapshots the screen was behind the model at that moment.
 	Observe func(cost time.Duration, lag uint64)
@@ -74,6 +82,10 @@ type Cockpit struct {
 	banner   *fyne.Container
 	bannerT  *line
 	risks    fyne.CanvasObject
+	incident fyne.CanvasObject
+	regions  map[string]fyne.CanvasObject
+	body     *fyne.Container
+	layout   Layout
 	bg       *canvas.Rectangle
 	content  fyne.CanvasObject
 	last     *cockpit.Snapshot
@@ -116,17 +128,55 @@ func New(d Deps) *Cockpit {
 	c.banner = container.NewStack(bannerBg, container.NewPadded(c.bannerT.RichText))
 	c.banner.Hide()
 	c.risks = newRiskPlaceholder()
+	c.incident = newIncidentPlaceholder()
 
-	left := container.NewVSplit(region("METRICS", c.metrics.box), c.risks)
-	left.Offset = 0.9 // the risk placeholder needs two lines; charts need the height
-	right := container.NewVSplit(region("", container.NewBorder(c.banner, nil, nil, nil, c.alerts.box)),
-		region("", container.NewBorder(c.detail.box, nil, nil, nil, region("RUNBOOK", c.runbook.box))))
-	right.Offset = 0.4
-	body := container.NewHSplit(left, right)
-	body.Offset = 0.58
+	c.regions = map[string]fyne.CanvasObject{
+		RegionMetrics:  region("METRICS", c.metrics.box),
+		RegionAlerts:   region("", container.NewBorder(c.banner, nil, nil, nil, c.alerts.box)),
+		RegionRunbook:  region("", container.NewBorder(c.detail.box, nil, nil, nil, region("RUNBOOK", c.runbook.box))),
+		RegionIncident: c.incident,
+		RegionRisks:    c.risks,
+	}
+	c.body = container.NewStack()
+	c.layout = d.Layout
+	if c.layout == "" {
+		c.layout = LayoutCommander
+	}
+	c.arrange()
 	c.bg = canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	c.content = container.NewStack(c.bg, container.NewBorder(c.header.box, nil, nil, nil, container.NewPadded(body)))
+	c.content = container.NewStack(c.bg, container.NewBorder(c.header.box, nil, nil, nil, container.NewPadded(c.body)))
 	return c
+}
+
+// arrange puts the regions in the body for the current layout (or the chosen regions).
+func (c *Cockpit) arrange() {
+	if len(c.deps.Regions) > 0 {
+		c.body.Objects = []fyne.CanvasObject{arrangeRegions(c.deps.Regions, c.regions)}
+	} else {
+		c.body.Objects = []fyne.CanvasObject{arrange(c.layout, c.regions)}
+	}
+	c.body.Refresh()
+}
+
+// Layout is the layout preset on screen.
+func (c *Cockpit) Layout() Layout { return c.layout }
+
+// SetLayout switches to a layout preset. Call it on the Fyne goroutine.
+func (c *Cockpit) SetLayout(l Layout) {
+	if l == c.layout || !slices.Contains(Layouts, l) {
+		return
+	}
+	c.layout = l
+	c.arrange()
+	if c.deps.OnLayout != nil {
+		c.deps.OnLayout(l)
+	}
+}
+
+// NextLayout cycles to the next preset.
+func (c *Cockpit) NextLayout() {
+	i := slices.Index(Layouts, c.layout)
+	c.SetLayout(Layouts[(i+1)%len(Layouts)])
 }
 
 // Content is the root object to put in a window.
@@ -226,6 +276,14 @@ func newRiskPlaceholder() fyne.CanvasObject {
 	hint.Color = muted()
 	body, _ := card(container.NewVBox(msg, hint))
 	return region("RISKS", body)
+}
+
+// newIncidentPlaceholder stands where the incident timeline goes.
+func newIncidentPlaceholder() fyne.CanvasObject {
+	msg := newText("No incident declared.", 0.95, false)
+	msg.Color = muted()
+	body, _ := card(container.NewVBox(msg))
+	return region("INCIDENT", body)
 }
 
 // Run keeps the view in step with the hub and the clock until ctx ends: one snapshot

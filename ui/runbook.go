@@ -59,6 +59,7 @@ type runbookView struct {
 
 	title    *line
 	meta     *line
+	warn     *line // the file on disk is broken: the last good copy is on screen
 	stale    *badge
 	progress *badge
 	choose   *widget.Select
@@ -76,6 +77,9 @@ type runbookView struct {
 	rendered string // key of what the body shows
 
 	outline  *widget.Select
+	search   *widget.Entry
+	inSearch bool // the body shows search results
+	hits     []runbooks.Hit
 	anchors  map[string]fyne.CanvasObject // outline entry → the block it jumps to
 	headings map[string]fyne.CanvasObject // anchor slug → block, for links with #fragments
 
@@ -94,6 +98,7 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 		finder: finder, staleAfter: staleAfter,
 		title:    newLine(theme.SizeNameSubHeadingText, fyne.TextStyle{Bold: true}),
 		meta:     newLine(SizeNameSmall, fyne.TextStyle{}),
+		warn:     newLine(SizeNameSmall, fyne.TextStyle{Bold: true}),
 		stale:    newBadge("STALE", ColorWarning, 1),
 		progress: newBadge("", ColorInfo, 1),
 		body:     container.NewVBox(),
@@ -111,9 +116,17 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 		}
 	})
 	v.choose.Hide()
+	v.warn.Hide()
 	v.outline = widget.NewSelect(nil, func(entry string) { v.jump(v.anchors[entry]) })
 	v.outline.PlaceHolder = "Jump to section…"
 	v.outline.Hide()
+	v.search = widget.NewEntry()
+	v.search.SetPlaceHolder("Search runbooks  ( / )")
+	v.search.OnChanged = v.runSearch
+	v.search.OnSubmitted = func(string) { v.openFirstHit() }
+	if _, ok := finder.(runbookSearcher); !ok {
+		v.search.Hide()
+	}
 	v.openURL = func(u *url.URL) error {
 		if a := fyne.CurrentApp(); a != nil {
 			return a.OpenURL(u)
@@ -123,7 +136,8 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 	v.scroll = container.NewVScroll(v.body)
 	v.top = container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(v.progress.box, v.stale.box), v.title.RichText),
-		container.NewBorder(nil, nil, nil, container.NewHBox(v.outline, v.choose), v.meta.RichText),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.outline, v.choose, container.NewGridWrap(fyne.NewSize(230, v.search.MinSize().Height), v.search)), v.meta.RichText),
+		v.warn.RichText,
 		widget.NewSeparator(),
 	)
 	v.box = container.NewBorder(v.top, nil, nil, nil, v.scroll)
@@ -137,6 +151,14 @@ func rbKey(rb *runbooks.Runbook) string { return rb.Root + "/" + rb.Path }
 // the body when the runbook itself changes.
 func (v *runbookView) show(a datasource.Alert, now time.Time) {
 	v.now = now
+	if v.inSearch {
+		if a.Fingerprint != v.alert.Fingerprint && a.Fingerprint != "" {
+			// a person picked another alert: leave the search for its runbook
+			v.search.SetText("")
+		} else {
+			return
+		}
+	}
 	if a.Fingerprint == "" { // nothing selected because nothing is alerting
 		if v.alert.Fingerprint == "" && v.current != nil {
 			// a runbook opened by hand (search) stays open
@@ -198,6 +220,142 @@ func (v *runbookView) open(rb *runbooks.Runbook, anchor string, now time.Time) {
 	if anchor != "" {
 		v.jump(v.headings[anchor])
 	}
+}
+
+// runbookSearcher is the library's full-text search.
+type runbookSearcher interface {
+	Search(query string, limit int) []runbooks.Hit
+}
+
+// runSearch shows the hits for q in place of the body; an empty q puts the runbook back.
+func (v *runbookView) runSearch(q string) {
+	s, ok := v.finder.(runbookSearcher)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(q) == "" {
+		v.endSearch()
+		return
+	}
+	v.inSearch = true
+	v.rendered = ""
+	v.gen++ // promql results for the hidden runbook are not wanted now
+	v.blocks = nil
+	hits := s.Search(q, 25)
+	v.hits = hits
+	objs := make([]fyne.CanvasObject, 0, len(hits)+1)
+	summary := newText(fmt.Sprintf("%d runbook(s) match %q — Enter opens the first, Esc goes back", len(hits), q), 0.85, false)
+	summary.Color = muted()
+	objs = append(objs, summary)
+	for _, h := range hits {
+		objs = append(objs, v.hitRow(h))
+	}
+	v.body.Objects = objs
+	v.body.Refresh()
+	v.scroll.ScrollToTop()
+}
+
+func (v *runbookView) hitRow(h runbooks.Hit) fyne.CanvasObject {
+	title := widget.NewButton(h.Runbook.Title(), func() { v.openHit(h) })
+	title.Alignment = widget.ButtonAlignLeading
+	title.Importance = widget.LowImportance
+	where := h.Field.String()
+	if h.Fuzzy {
+		where = "title (fuzzy)"
+	}
+	// The snippet with its matches in bold.
+	segs := []widget.RichTextSegment{&widget.TextSegment{Text: strings.ToUpper(where) + "  ", Style: widget.RichTextStyle{Inline: true, ColorName: ColorNameMuted, SizeName: SizeNameSmall, TextStyle: fyne.TextStyle{Bold: true}}}}
+	last := 0
+	plainStyle := widget.RichTextStyle{Inline: true, ColorName: ColorNameMuted, SizeName: SizeNameSmall}
+	boldStyle := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameForeground, SizeName: SizeNameSmall, TextStyle: fyne.TextStyle{Bold: true}}
+	for _, m := range h.Matches {
+		if m.Start < last || m.End > len(h.Snippet) || m.Start >= m.End {
+			continue
+		}
+		segs = append(segs, &widget.TextSegment{Text: h.Snippet[last:m.Start], Style: plainStyle},
+			&widget.TextSegment{Text: h.Snippet[m.Start:m.End], Style: boldStyle})
+		last = m.End
+	}
+	segs = append(segs, &widget.TextSegment{Text: h.Snippet[last:], Style: plainStyle})
+	snippet := widget.NewRichText(segs...)
+	snippet.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(title, container.New(layout.NewCustomPaddedLayout(0, 6, 12, 0), snippet))
+}
+
+func (v *runbookView) openHit(h runbooks.Hit) {
+	v.inSearch = false
+	v.search.SetText("")               // runs endSearch, which re-renders what was open…
+	v.open(h.Runbook, h.Anchor, v.now) // …and this opens the hit instead
+}
+
+func (v *runbookView) openFirstHit() {
+	if v.inSearch && len(v.hits) > 0 {
+		v.openHit(v.hits[0])
+	}
+}
+
+// endSearch leaves the results and shows the runbook that was open before.
+func (v *runbookView) endSearch() {
+	if !v.inSearch {
+		return
+	}
+	v.inSearch = false
+	v.hits = nil
+	if v.current != nil {
+		v.rendered = ""
+		v.render()
+		return
+	}
+	v.showEmpty("Select an alert to see its runbook here, or search all runbooks above.")
+}
+
+// reloaded follows a reload of the library: the open runbook is swapped for its new
+// parse, or reported gone; when its file failed to load, the last good copy stays on
+// screen under a warning that says why.
+func (v *runbookView) reloaded(rep runbooks.LoadReport) {
+	rb := v.current
+	if rb == nil {
+		return
+	}
+	var broken *runbooks.LoadError
+	for i, e := range rep.Errors {
+		if e.Root == rb.Root && e.Path == rb.Path {
+			broken = &rep.Errors[i]
+		}
+	}
+	if broken != nil {
+		v.warn.set("FILE HAS AN ERROR — showing the last good copy: "+cockpit.Truncate(broken.Err.Error(), 200), theme.ColorNameError)
+		v.warn.Show()
+	} else if v.warn.Visible() {
+		v.warn.Hide()
+	}
+	for _, f := range rep.Removed {
+		if f.Root == rb.Root && f.Path == rb.Path {
+			v.current = nil
+			v.showEmpty(fmt.Sprintf("The runbook %q (%s) was deleted from its folder.", rb.Title(), rb.Path))
+			return
+		}
+	}
+	lister, ok := v.finder.(interface{ All() []*runbooks.Runbook })
+	if !ok {
+		return
+	}
+	for _, n := range lister.All() {
+		if n.Root == rb.Root && n.Path == rb.Path && n != rb {
+			for i, m := range v.matches {
+				if m == rb {
+					v.matches[i] = n
+				}
+			}
+			v.current = n
+			v.rendered = ""
+			off := v.scroll.Offset
+			v.render()
+			v.scroll.ScrollToOffset(off) // an edit should not lose the reader's place
+			return
+		}
+	}
+	v.top.Refresh()
 }
 
 // settle waits until every promql block has shown its result, or ctx ends.
@@ -480,7 +638,7 @@ func (v *runbookView) showBlock(b *promqlBlock, res cockpit.BlockResult, err err
 			}
 			spark = newSparkline(pts, theme.Color(theme.ColorNamePrimary), fyne.NewSize(160, value.MinSize().Height))
 		}
-		rows = append(rows, container.NewBorder(nil, nil, container.NewHBox(value, spark), nil, container.NewCenter(name)))
+		rows = append(rows, container.NewHBox(value, spark, container.NewCenter(name)))
 	}
 	if more := res.Total - len(res.Series); more > 0 {
 		rows = append(rows, small(fmt.Sprintf("+%d more series", more), muted()))

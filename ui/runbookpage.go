@@ -41,3 +41,15 @@ func (p *RunbookPage) Settle(ctx context.Context) error { return p.v.settle(ctx)
 // Settle waits until the runbook region's promql blocks show their results, or ctx
 // ends: a headless snapshot calls it before capturing.
 func (c *Cockpit) Settle(ctx context.Context) error { return c.runbook.settle(ctx) }
+
+// RunbooksReloaded follows a reload of the runbook library (hot reload): the open
+// runbook is re-rendered from its new parse, or kept with a warning when its file broke.
+// Call it on the Fyne goroutine.
+func (c *Cockpit) RunbooksReloaded(rep runbooks.LoadReport) { c.runbook.reloaded(rep) }
+
+// FocusRunbookSearch puts the keyboard in the runbook search box.
+func (c *Cockpit) FocusRunbookSearch() {
+	if c.deps.Window != nil && c.runbook.search.Visible() {
+		c.deps.Window.Canvas().Focus(c.runbook.search)
+	}
+}

@@ -30,6 +30,19 @@ type Theme struct {
 	Variant fyne.ThemeVariant
 	// Scale multiplies every text size (1 for a desk, about 1.5 for a wall screen).
 	TextScale float32
+	// HighContrast is the kiosk palette: black or white ground, full-strength text,
+	// brighter separators and muted text, for a TV across a lit room.
+	HighContrast bool
+}
+
+// NewKioskTheme is the war-room theme: high contrast at scale times the desk type size.
+func NewKioskTheme(light bool, scale float32) *Theme {
+	t := NewTheme(light)
+	t.HighContrast = true
+	if scale > 0 {
+		t.TextScale = scale
+	}
+	return t
 }
 
 var _ fyne.Theme = (*Theme)(nil)
@@ -49,6 +62,11 @@ func (t *Theme) IsDark() bool { return t.Variant == theme.VariantDark }
 // Color picks from our palette, falling back to Fyne's default for the fixed variant.
 func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	dark := t.IsDark()
+	if t.HighContrast {
+		if c, ok := t.contrast(n, dark); ok {
+			return c
+		}
+	}
 	switch n {
 	case theme.ColorNameBackground:
 		if dark {
@@ -90,6 +108,31 @@ func (t *Theme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 		return color.NRGBA{R: 0x57, G: 0x60, B: 0x6A, A: 0xFF}
 	}
 	return theme.DefaultTheme().Color(n, t.Variant)
+}
+
+// contrast is the high-contrast palette; ok=false falls through to the normal one.
+func (t *Theme) contrast(n fyne.ThemeColorName, dark bool) (color.Color, bool) {
+	pick := func(d, l color.NRGBA) (color.Color, bool) {
+		if dark {
+			return d, true
+		}
+		return l, true
+	}
+	switch n {
+	case theme.ColorNameBackground:
+		return pick(color.NRGBA{A: 0xFF}, color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF})
+	case theme.ColorNameForeground:
+		return pick(color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF}, color.NRGBA{A: 0xFF})
+	case ColorNameSurface:
+		return pick(color.NRGBA{R: 0x0A, G: 0x0C, B: 0x10, A: 0xFF}, color.NRGBA{R: 0xF2, G: 0xF2, B: 0xF2, A: 0xFF})
+	case ColorNameSurfaceRaised:
+		return pick(color.NRGBA{R: 0x1C, G: 0x21, B: 0x29, A: 0xFF}, color.NRGBA{R: 0xE0, G: 0xE3, B: 0xE7, A: 0xFF})
+	case theme.ColorNameSeparator:
+		return pick(color.NRGBA{R: 0x70, G: 0x78, B: 0x82, A: 0xFF}, color.NRGBA{R: 0x50, G: 0x58, B: 0x62, A: 0xFF})
+	case ColorNameMuted:
+		return pick(color.NRGBA{R: 0xC9, G: 0xD1, B: 0xD9, A: 0xFF}, color.NRGBA{R: 0x30, G: 0x36, B: 0x3D, A: 0xFF})
+	}
+	return nil, false
 }
 
 // Our own colour names, for panels and cards.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,6 +21,7 @@ import (
 	"github.com/opscockpit/opscockpit/datasource"
 	"github.com/opscockpit/opscockpit/datasource/alertmanager"
 	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
+	"github.com/opscockpit/opscockpit/runbooks"
 	"github.com/opscockpit/opscockpit/ui"
 )
 
@@ -35,6 +37,10 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quitAfter := fs.Duration("quit-after", 0, "close the window after this long (smoke tests, timed displays); 0 = never")
 	firstFrame := fs.Bool("exit-after-first-frame", false, "quit as soon as the first frame is up (start-up benchmarks)")
 	webListen := fs.String("web.listen-address", "", "serve the cockpit's own /metrics here, e.g. 127.0.0.1:9099 (overrides web.listen; off by default)")
+	kioskMode := fs.Bool("kiosk", false, "war-room mode: full screen, high contrast, large type (F11 toggles)")
+	layoutName := fs.String("layout", "", "layout preset: commander, wall, runbook or risk (default: the last one chosen)")
+	var windows regionFlags
+	fs.Var(&windows, "window", "open a window showing only this region (metrics, alerts, runbook, incident, risks); repeat for one window per monitor")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -60,20 +66,73 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		light = *themeName == config.ThemeLight
 	}
 	th := ui.NewTheme(light)
+	kio := &kiosk{on: *kioskMode, light: light, scale: float32(cfg.Display.KioskTextScale), th: th}
+	if kio.on {
+		*th = *ui.NewKioskTheme(light, kio.scale)
+	}
 	a.Settings().SetTheme(th)
 
-	w := a.NewWindow("OpsCockpit — " + cfg.Title)
-	deps := sys.uiDeps()
-	deps.Window = w
-	ticks := &tickCache{m: map[string]map[string]bool{}, log: log, now: sys.clock.Now}
-	deps.Ticks = ticks
-	if cfg.Alerts.Sound {
-		deps.Alarm = (&alarm{log: log}).Play
+	statePath, stateErr := uiStatePath()
+	state := loadUIState(statePath)
+	layout, err := startLayout(*layoutName, state, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
-	view := ui.New(deps)
-	w.SetContent(view.Content())
-	w.Resize(fyne.NewSize(1600, 900))
-	bindKeys(w, view, th, sys)
+	ticks := &tickCache{m: map[string]map[string]bool{}, log: log, now: sys.clock.Now}
+	newView := func(w fyne.Window, regions []string) *ui.Cockpit {
+		deps := sys.uiDeps()
+		deps.Window = w
+		deps.Ticks = ticks
+		deps.Layout = layout
+		deps.Regions = regions
+		deps.OnLayout = func(l ui.Layout) {
+			if stateErr == nil {
+				state.Layout = string(l)
+				if err := saveUIState(statePath, state); err != nil {
+					log.Warn("layout not remembered", "err", err)
+				}
+			}
+		}
+		if cfg.Alerts.Sound && len(regions) == 0 {
+			deps.Alarm = (&alarm{log: log}).Play
+		}
+		return ui.New(deps)
+	}
+	// One window with the whole cockpit, or one per --window region (one per monitor),
+	// every one a view of the same model on the same clock.
+	groups := [][]string{nil}
+	if len(windows) > 0 {
+		groups = groups[:0]
+		for _, r := range windows {
+			groups = append(groups, []string{r})
+		}
+	}
+	var views []*ui.Cockpit
+	var wins []fyne.Window
+	for i, regions := range groups {
+		title := "OpsCockpit — " + cfg.Title
+		if len(regions) > 0 {
+			title += " — " + strings.Join(regions, ", ")
+		}
+		w := a.NewWindow(title)
+		v := newView(w, regions)
+		w.SetContent(v.Content())
+		w.Resize(fyne.NewSize(1600, 900))
+		if i == 0 {
+			w.SetMaster()
+		}
+		views, wins = append(views, v), append(wins, w)
+	}
+	for _, w := range wins {
+		bindKeys(w, views, kio, sys)
+	}
+	view, w := views[0], wins[0]
+	if kio.on {
+		for _, w := range wins {
+			w.SetFullScreen(true)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -84,7 +143,26 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sys.start(ctx)
-	go view.Run(ctx)
+	for _, v := range views {
+		go v.Run(ctx)
+	}
+	// Hot reload: edits to runbook folders show up while the cockpit is open; a file that
+	// turns bad keeps its last good copy on screen, with a warning.
+	go func() {
+		err := runbooks.Watch(ctx, sys.library, func(rep runbooks.LoadReport) {
+			for _, e := range rep.Errors {
+				log.Warn("runbook not reloaded; last good copy kept", "err", e)
+			}
+			fyne.Do(func() {
+				for _, v := range views {
+					v.RunbooksReloaded(rep)
+				}
+			})
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("runbook folders not watched; restart to see edits", "err", err)
+		}
+	}()
 	// The history database is not needed for the first frame: open it beside the window.
 	go func() {
 		if err := sys.openHistory(ctx, log); err != nil {
@@ -96,7 +174,11 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := ticks.load(ctx, sys.history); err != nil {
 			log.Warn("runbook ticks not loaded", "err", err)
 		}
-		fyne.Do(view.Refresh) // show the saved ticks
+		fyne.Do(func() { // show the saved ticks
+			for _, v := range views {
+				v.Refresh()
+			}
+		})
 		cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
 	}()
 
@@ -107,7 +189,11 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		stop := time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
 		defer stop.Stop()
 	}
-	log.Info("cockpit open", "config", configName(cfg), "panels", len(sys.panels), "runbooks", len(sys.library.All()))
+	log.Info("cockpit open", "config", configName(cfg), "panels", len(sys.panels), "runbooks", len(sys.library.All()),
+		"layout", view.Layout(), "windows", len(wins), "kiosk", kio.on)
+	for _, other := range wins[1:] {
+		other.Show()
+	}
 	w.ShowAndRun()
 	return 0
 }
@@ -244,19 +330,25 @@ func (s *system) uiDeps() ui.Deps {
 	}
 }
 
-// bindKeys adds the keyboard controls: F11 full screen, T theme, and for a scenario
-// Space pause/resume, + and - speed, R restart.
-func bindKeys(w fyne.Window, view *ui.Cockpit, th *ui.Theme, s *system) {
+// bindKeys adds the keyboard controls: F11 kiosk mode, T theme, L next layout, and for
+// a scenario Space pause/resume, + and - speed, R restart. Keys the view itself knows
+// (incident actions, help) go to it first.
+func bindKeys(w fyne.Window, views []*ui.Cockpit, kio *kiosk, s *system) {
 	w.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		switch e.Name {
 		case fyne.KeyF11:
-			w.SetFullScreen(!w.FullScreen())
+			kio.on = !kio.on
+			kio.apply(w, views...)
 			return
 		case fyne.KeyT:
-			light := th.IsDark()
-			*th = *ui.NewTheme(light)
-			fyne.CurrentApp().Settings().SetTheme(th)
-			view.Refresh()
+			kio.light = !kio.light
+			kio.apply(nil, views...)
+			return
+		case fyne.KeyL:
+			views[0].NextLayout()
+			return
+		case fyne.KeySlash:
+			views[0].FocusRunbookSearch()
 			return
 		}
 		if s.virtual == nil {

@@ -269,12 +269,12 @@ func assemble(cfg *config.Config, base clock.Clock, at time.Duration, log *slog.
 
 	var roots []runbooks.Root
 	for _, dir := range cfg.Runbooks.Dirs {
-		root, err := os.OpenRoot(dir) // refuses symlinks that lead out of the folder
+		root, err := runbooks.DirRoot(dir) // refuses symlinks that lead out of the folder
 		if err != nil {
 			log.Warn("runbook folder unreadable; skipped", "dir", dir, "err", err)
 			continue
 		}
-		roots = append(roots, runbooks.Root{Name: dir, FS: root.FS()})
+		roots = append(roots, root)
 	}
 	roots = append(roots, runbooks.Root{Name: "embedded", FS: assets.Runbooks()})
 	s.library = runbooks.NewLibrary(roots...)

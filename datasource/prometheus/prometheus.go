@@ -435,24 +435,39 @@ func thousands(n int) string {
 	return s
 }
 
-// AlertRuleNames lists the names of the alerting rules the server evaluates
-// (/api/v1/rules), sorted and without duplicates: what `opscockpit runbook check` holds
-// the runbook folder against.
-func (s *Source) AlertRuleNames(ctx context.Context) ([]string, error) {
+// AlertRule is one alerting rule the server evaluates.
+type AlertRule struct {
+	Name       string
+	RunbookURL string // the rule's runbook_url annotation, "" when it has none
+}
+
+// AlertRules lists the alerting rules the server evaluates (/api/v1/rules), sorted by
+// name, one per name (the first runbook_url seen wins): what `opscockpit runbook check`
+// holds the runbook folder against.
+func (s *Source) AlertRules(ctx context.Context) ([]AlertRule, error) {
 	res, err := s.api.Rules(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: list rules: %w", s.base, err)
 	}
-	seen := map[string]bool{}
-	var names []string
+	seen := map[string]int{}
+	var out []AlertRule
 	for _, g := range res.Groups {
 		for _, r := range g.Rules {
-			if a, ok := r.(v1.AlertingRule); ok && !seen[a.Name] {
-				seen[a.Name] = true
-				names = append(names, a.Name)
+			a, ok := r.(v1.AlertingRule)
+			if !ok {
+				continue
 			}
+			u := string(a.Annotations["runbook_url"])
+			if i, dup := seen[a.Name]; dup {
+				if out[i].RunbookURL == "" {
+					out[i].RunbookURL = u
+				}
+				continue
+			}
+			seen[a.Name] = len(out)
+			out = append(out, AlertRule{Name: a.Name, RunbookURL: u})
 		}
 	}
-	slices.Sort(names)
-	return names, nil
+	slices.SortFunc(out, func(a, b AlertRule) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }

@@ -731,21 +731,21 @@ func TestZeroHTTPConfigFollowsRedirects(t *testing.T) {
 	}
 }
 
-func TestAlertRuleNames(t *testing.T) {
+func TestAlertRules(t *testing.T) {
 	srv := newFaultServer(t, reply(200, "application/json", `{"status":"success","data":{"groups":[
 		{"name":"a","file":"r.yml","interval":30,"rules":[
 			{"type":"alerting","name":"DiskFull","query":"x > 1","duration":60,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"},
 			{"type":"recording","name":"job:up:sum","query":"sum(up)","labels":{},"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z"}]},
 		{"name":"b","file":"r.yml","interval":30,"rules":[
 			{"type":"alerting","name":"ApiDown","query":"up == 0","duration":0,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"},
-			{"type":"alerting","name":"DiskFull","query":"y > 1","duration":0,"labels":{},"annotations":{},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"}]}]}}`))
+			{"type":"alerting","name":"DiskFull","query":"y > 1","duration":0,"labels":{},"annotations":{"runbook_url":"https://runbooks.example/diskfull"},"alerts":[],"health":"ok","evaluationTime":0.001,"lastEvaluation":"2026-12-07T03:00:00Z","state":"inactive"}]}]}}`))
 	src, _ := newTestSource(t, srv.URL, nil)
-	names, err := src.AlertRuleNames(context.Background())
-	if err != nil || strings.Join(names, ",") != "ApiDown,DiskFull" {
-		t.Fatalf("names %v, err %v", names, err)
+	rules, err := src.AlertRules(context.Background())
+	if err != nil || len(rules) != 2 || rules[0].Name != "ApiDown" || rules[1] != (AlertRule{"DiskFull", "https://runbooks.example/diskfull"}) {
+		t.Fatalf("rules %+v, err %v", rules, err)
 	}
 	srv.set(reply(503, "text/plain", "down"))
-	if _, err := src.AlertRuleNames(context.Background()); err == nil || !strings.Contains(err.Error(), "list rules") {
+	if _, err := src.AlertRules(context.Background()); err == nil || !strings.Contains(err.Error(), "list rules") {
 		t.Fatalf("error %v", err)
 	}
 }
