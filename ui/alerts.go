@@ -52,6 +52,7 @@ type alertsView struct {
 	summary  *canvas.Text
 	more     *canvas.Text
 	filter   *widget.Entry
+	controls *fyne.Container // filter box and view/group pickers (hidden in kiosk mode)
 	filterOK *line
 	view     *widget.Select
 	group    *widget.Select
@@ -109,6 +110,7 @@ func newAlertsView(onSelect func(datasource.Alert), parse func(string) (func(map
 	v.group = widget.NewSelect([]string{groupNone, "by alertname", "by service", "by severity", "by team"}, func(string) { v.rebuild() })
 	v.group.SetSelected("by alertname")
 	controls := container.NewBorder(nil, nil, nil, container.NewHBox(v.view, v.group), v.filter)
+	v.controls = controls
 	top := container.NewVBox(container.NewHBox(v.summary, layout.NewSpacer(), v.more), controls, v.filterOK.RichText)
 	v.box = container.NewBorder(top, nil, nil, nil, v.list)
 	return v
@@ -289,10 +291,10 @@ func newAlertRow() *alertRow {
 		header: newLine(theme.SizeNameText, fyne.TextStyle{Bold: true}),
 	}
 	r.age.TextStyle.Monospace = true
-	sev := container.NewGridWrap(fyne.NewSize(88, 26), r.sev.box)
+	sev := sizedLike(r.sev.box, "CRITICAL", theme.SizeNameCaptionText, 1.1, 20)
 	r.age.Alignment = fyne.TextAlignTrailing
 	// a fixed-width age column: texts that change width would otherwise need a relayout
-	age := container.NewGridWrap(fyne.NewSize(150, r.age.MinSize().Height), r.age)
+	age := sizedLike(r.age, "for 23h59m", theme.SizeNameText, 1.1, 8)
 	right := container.NewHBox(container.NewCenter(r.ack.box), container.NewCenter(age))
 	line1 := container.NewBorder(nil, nil, container.NewCenter(sev), right, r.name.RichText)
 	r.line1 = line1

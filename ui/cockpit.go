@@ -52,6 +52,9 @@ type Deps struct {
 	// PromQLEvery is how often, in model time, open promql blocks re-run (default 15s,
 	// the panels' refresh).
 	PromQLEvery time.Duration
+	// Headless marks a view driven by Fyne's test driver (snapshots, renders, tests):
+	// background results wait for Settle instead of crossing with fyne.Do.
+	Headless bool
 	// OpenURL opens http, https and mailto links (default: the app's OpenURL).
 	OpenURL func(*url.URL) error
 	// Window is where dialogs open (nil: no dialogs, e.g. headless snapshots).
@@ -86,6 +89,7 @@ type Cockpit struct {
 	regions  map[string]fyne.CanvasObject
 	body     *fyne.Container
 	layout   Layout
+	kiosk    bool
 	bg       *canvas.Rectangle
 	content  fyne.CanvasObject
 	last     *cockpit.Snapshot
@@ -111,6 +115,7 @@ func New(d Deps) *Cockpit {
 	c.metrics = newMetricsView(d.Panels, d.ChartWidth)
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
 	c.runbook.promql, c.runbook.promqlEvery, c.runbook.onStep = d.PromQL, d.PromQLEvery, d.OnStep
+	c.runbook.headless = d.Headless
 	if d.OpenURL != nil {
 		c.runbook.openURL = d.OpenURL
 	}

@@ -115,3 +115,25 @@ func arrangeRegions(names []string, r map[string]fyne.CanvasObject) fyne.CanvasO
 	}
 	return container.NewGridWithColumns(len(objs), objs...)
 }
+
+// SetKiosk switches the view between desk and war-room presentation. On a wall screen
+// nobody types: the filter, search and outline controls give their room to the data,
+// and nothing on screen needs a mouse. Call it on the Fyne goroutine.
+func (c *Cockpit) SetKiosk(on bool) {
+	c.kiosk = on
+	c.runbook.kiosk = on
+	for _, o := range []fyne.CanvasObject{c.alerts.controls, c.runbook.search, c.runbook.outline} {
+		if on {
+			o.Hide()
+		} else {
+			o.Show()
+		}
+	}
+	if !on && len(c.runbook.anchors) < 2 {
+		c.runbook.outline.Hide()
+	}
+	c.Refresh()
+}
+
+// Kiosk reports whether the war-room presentation is on.
+func (c *Cockpit) Kiosk() bool { return c.kiosk }

@@ -241,7 +241,7 @@ func newStatTile() *statTile {
 		accent: canvas.NewRectangle(ColorMuted),
 	}
 	t.accent.SetMinSize(fyne.NewSize(6, 0))
-	inner := container.NewVBox(t.title.RichText, t.value, t.status.RichText)
+	inner := container.NewVBox(t.title.RichText, fitText(t.value, 2.6), t.status.RichText)
 	body, bg := card(container.NewBorder(nil, nil, nil, nil, inner))
 	t.bg = bg
 	t.box = container.NewBorder(nil, nil, t.accent, nil, body)
@@ -386,7 +386,7 @@ func newSLOTile() *sloTile {
 	}
 	t.accent.SetMinSize(fyne.NewSize(6, 0))
 	top := container.NewBorder(nil, nil, nil, container.NewCenter(t.level.box), t.title.RichText)
-	body, bg := card(container.NewVBox(top, t.value, t.fast.RichText, t.slow.RichText, t.status.RichText))
+	body, bg := card(container.NewVBox(top, fitText(t.value, 2.6), t.fast.RichText, t.slow.RichText, t.status.RichText))
 	t.bg = bg
 	t.box = container.NewBorder(nil, nil, t.accent, nil, body)
 	return t

@@ -109,3 +109,58 @@ func (l *line) set(text string, col fyne.ThemeColorName) {
 	l.seg.Text, l.seg.Style.ColorName = text, col
 	l.Refresh()
 }
+
+// fitText lets a big number shrink to the width it is given instead of spilling over
+// its neighbours: t is drawn at scale × the body size, or smaller when that is too wide
+// (down to half), so a long value on a narrow tile stays whole and legible.
+func fitText(t *canvas.Text, scale float32) fyne.CanvasObject {
+	return container.New(&fitLayout{scale: scale}, t)
+}
+
+type fitLayout struct{ scale float32 }
+
+func (f *fitLayout) base() float32 { return textSize(theme.SizeNameText) * f.scale }
+
+func (f *fitLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	t := objs[0].(*canvas.Text)
+	base := f.base()
+	want := base
+	if w := fyne.MeasureText(t.Text, base, t.TextStyle).Width; w > size.Width && w > 0 {
+		want = max(base*size.Width/w, base/2)
+	}
+	if t.TextSize != want {
+		t.TextSize = want
+		t.Refresh()
+	}
+	t.Resize(size)
+	t.Move(fyne.NewPos(0, 0))
+}
+
+func (f *fitLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	t := objs[0].(*canvas.Text)
+	return fyne.NewSize(fyne.MeasureText("00", f.base()/2, t.TextStyle).Width, fyne.MeasureText("0", f.base(), t.TextStyle).Height)
+}
+
+// sizedLike gives o the width that sample needs at scale × the caption size (bold),
+// measured at every layout, so fixed-width columns grow with the theme's type scale.
+func sizedLike(o fyne.CanvasObject, sample string, size fyne.ThemeSizeName, scale, pad float32) fyne.CanvasObject {
+	return container.New(&sampleWidth{sample: sample, size: size, scale: scale, pad: pad}, o)
+}
+
+type sampleWidth struct {
+	sample string
+	size   fyne.ThemeSizeName
+	scale  float32
+	pad    float32
+}
+
+func (s *sampleWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	m := fyne.MeasureText(s.sample, textSize(s.size)*s.scale, fyne.TextStyle{Bold: true, Monospace: s.size == ""})
+	return fyne.NewSize(m.Width+s.pad, max(m.Height, objs[0].MinSize().Height))
+}
+
+func (s *sampleWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	min := objs[0].MinSize()
+	objs[0].Resize(fyne.NewSize(size.Width, min.Height))
+	objs[0].Move(fyne.NewPos(0, (size.Height-min.Height)/2))
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +80,7 @@ type runbookView struct {
 	outline  *widget.Select
 	search   *widget.Entry
 	inSearch bool // the body shows search results
+	kiosk    bool // war-room: no outline or search controls
 	hits     []runbooks.Hit
 	anchors  map[string]fyne.CanvasObject // outline entry → the block it jumps to
 	headings map[string]fyne.CanvasObject // anchor slug → block, for links with #fragments
@@ -91,6 +93,11 @@ type runbookView struct {
 	onStep      StepFunc
 	openURL     func(*url.URL) error
 	pending     atomic.Int32 // promql evaluations not yet shown
+	// headless: results wait in done until settle applies them on the caller's goroutine
+	// (Fyne's test driver runs fyne.Do on the calling goroutine, which would race).
+	headless bool
+	doneMu   sync.Mutex
+	done     []func()
 }
 
 func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickStore) *runbookView {
@@ -358,11 +365,23 @@ func (v *runbookView) reloaded(rep runbooks.LoadReport) {
 	v.top.Refresh()
 }
 
-// settle waits until every promql block has shown its result, or ctx ends.
+// drain applies finished promql evaluations; it runs on the UI goroutine.
+func (v *runbookView) drain() {
+	v.doneMu.Lock()
+	done := v.done
+	v.done = nil
+	v.doneMu.Unlock()
+	for _, f := range done {
+		f()
+	}
+}
+
+// settle waits until every promql block has shown its result, or ctx ends. Call it on
+// the UI goroutine (headless: the goroutine that drives the test window).
 func (v *runbookView) settle(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for v.pending.Load() > 0 {
+	for v.drain(); v.pending.Load() > 0; v.drain() {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("runbook promql blocks still running: %w", ctx.Err())
@@ -507,7 +526,7 @@ func (v *runbookView) render() {
 	}
 	v.outline.Options = entries
 	v.outline.ClearSelected()
-	if len(entries) > 1 {
+	if len(entries) > 1 && !v.kiosk {
 		v.outline.Show()
 	} else {
 		v.outline.Hide()
@@ -588,13 +607,18 @@ func (v *runbookView) evalBlocks(force bool) {
 		v.pending.Add(1)
 		go func() {
 			res, err := run(context.Background(), b.query, now)
-			fyne.Do(func() {
+			v.doneMu.Lock()
+			v.done = append(v.done, func() {
 				defer v.pending.Add(-1)
 				b.busy = false
 				if gen == v.gen {
 					v.showBlock(b, res, err)
 				}
 			})
+			v.doneMu.Unlock()
+			if !v.headless {
+				fyne.Do(v.drain)
+			}
 		}()
 	}
 }

@@ -172,6 +172,7 @@ func TestPromQLBlocksShowLiveValuesAndRefresh(t *testing.T) {
 		return cockpit.BlockResult{At: now, Total: 3, Series: []cockpit.BlockSeries{{Name: "/var", Value: 0.0412}}}, nil
 	}
 	v.promqlEvery = 15 * time.Second
+	v.headless = true
 	win := test.NewTempWindow(t, v.box)
 	win.Resize(fyne.NewSize(900, 1400))
 	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
@@ -190,7 +191,7 @@ func TestPromQLBlocksShowLiveValuesAndRefresh(t *testing.T) {
 	waitFor := func(what string, ok func(string) bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for !ok(textsOfRich(v.body)) {
+		for v.drain(); !ok(textsOfRich(v.body)); v.drain() {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s never showed; body:\n%s", what, textsOfRich(v.body))
 			}

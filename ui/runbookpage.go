@@ -20,6 +20,7 @@ type RunbookPage struct {
 func NewRunbookPage(d Deps) *RunbookPage {
 	v := newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
 	v.promql, v.promqlEvery, v.onStep = d.PromQL, d.PromQLEvery, d.OnStep
+	v.headless = d.Headless
 	if d.OpenURL != nil {
 		v.openURL = d.OpenURL
 	}

@@ -117,6 +117,6 @@ func (k *kiosk) apply(w fyne.Window, views ...*ui.Cockpit) {
 		w.SetFullScreen(k.on)
 	}
 	for _, v := range views {
-		v.Refresh()
+		v.SetKiosk(k.on)
 	}
 }

@@ -129,8 +129,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	view, w := views[0], wins[0]
 	if kio.on {
-		for _, w := range wins {
+		for i, w := range wins {
 			w.SetFullScreen(true)
+			views[i].SetKiosk(true)
 		}
 	}
 

@@ -144,6 +144,7 @@ func cmdRunbookRender(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	deps := sys.uiDeps()
 	deps.Runbooks = lib
+	deps.Headless = true
 	light := cfg.Theme == config.ThemeLight
 	if *themeName != "" {
 		light = *themeName == config.ThemeLight

@@ -32,6 +32,8 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for every source's first answer")
 	scale := fs.Float64("scale", 0, "pixels per layout unit; 0 = automatic (1 up to 1920 wide, then width/1920, as on a wall screen)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	kioskMode := fs.Bool("kiosk", false, "render the war-room presentation: high contrast, kiosk type scale")
+	layoutName := fs.String("layout", "", "layout preset: commander (default), wall, runbook or risk")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -69,10 +71,25 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *themeName != "" {
 		light = *themeName == config.ThemeLight
 	}
+	layout, err := startLayout(*layoutName, uiState{}, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "snapshot:", err)
+		return 2
+	}
 	a := test.NewApp()
 	defer a.Quit()
-	a.Settings().SetTheme(ui.NewTheme(light))
-	view := ui.New(sys.uiDeps())
+	th := ui.NewTheme(light)
+	if *kioskMode {
+		th = ui.NewKioskTheme(light, float32(cfg.Display.KioskTextScale))
+	}
+	a.Settings().SetTheme(th)
+	deps := sys.uiDeps()
+	deps.Layout = layout
+	deps.Headless = true
+	view := ui.New(deps)
+	if *kioskMode {
+		view.SetKiosk(true)
+	}
 	win := test.NewWindow(view.Content())
 	defer win.Close()
 	win.SetPadded(false)
