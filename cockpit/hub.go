@@ -27,6 +27,7 @@ type Hub struct {
 
 	mu        sync.Mutex
 	title     string
+	incident  *IncidentState
 	panels    []PanelState
 	alerts    map[string]map[string]datasource.Alert // source → fingerprint → alert
 	truncated map[string]int
@@ -171,6 +172,14 @@ func (h *Hub) SetHealth(hl datasource.Health) {
 	h.markDirty()
 }
 
+// SetIncident replaces the incident state shown with every snapshot.
+func (h *Hub) SetIncident(st *IncidentState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.incident = st
+	h.markDirty()
+}
+
 // SetTitle changes the name shown in the header.
 func (h *Hub) SetTitle(t string) {
 	h.mu.Lock()
@@ -227,7 +236,7 @@ func (h *Hub) build() *Snapshot {
 	h.mu.Lock()
 	h.version++
 	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds,
-		Acks: maps.Clone(h.acks), LastFeed: cmp.Or(h.lastFeed, h.started), FeedSilentAfter: h.silent}
+		Acks: maps.Clone(h.acks), LastFeed: cmp.Or(h.lastFeed, h.started), FeedSilentAfter: h.silent, Incident: h.incident}
 	for _, n := range h.truncated {
 		s.Truncated += n
 	}

@@ -103,6 +103,8 @@ type Snapshot struct {
 	// Acks is the newest acknowledgement per fingerprint.
 	Acks    map[string]history.Ack
 	Sources []datasource.Health
+	// Incident is the incident the cockpit is working (nil: incidents are not tracked).
+	Incident *IncidentState
 }
 
 // Counts of alerts by condition.

@@ -89,6 +89,20 @@ type Config struct {
 	Web Web `yaml:"web,omitempty"`
 	// Display tunes the war-room screen: the starting layout and kiosk type size.
 	Display Display `yaml:"display,omitempty"`
+	// Incidents tunes incident command: where incidents are kept and how often the
+	// room owes a status update.
+	Incidents Incidents `yaml:"incidents,omitempty"`
+}
+
+// Incidents configures incident command.
+type Incidents struct {
+	// DB is the SQLite file holding incidents and their timelines (default: cockpit.db
+	// in the data folder, shared with the alert history; drill.db while a scenario plays).
+	DB string `yaml:"db,omitempty"`
+	// UpdateEvery is the default interval between status updates (default 30m).
+	UpdateEvery Duration `yaml:"update_every,omitempty"`
+	// UpdateEveryBySeverity overrides UpdateEvery per severity, e.g. {SEV1: 15m}.
+	UpdateEveryBySeverity map[string]Duration `yaml:"update_every_by_severity,omitempty"`
 }
 
 // Display tunes the screen.

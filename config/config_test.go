@@ -120,7 +120,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown top-level field far from any",
 			src:  "panels: []\n",
-			want: []string{`opscockpit.yaml:1: panels: unknown field; want one of title, theme, scenario, metrics, alerts, runbooks, risk, web, display`},
+			want: []string{`opscockpit.yaml:1: panels: unknown field; want one of title, theme, scenario, metrics, alerts, runbooks, risk, web, display, incidents`},
 		},
 		{
 			name: "unknown nested field",

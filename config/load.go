@@ -203,6 +203,7 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	res(&c.Risk.DB)
 	res(&c.Risk.Matrix)
+	res(&c.Incidents.DB)
 }
 
 func resolvePath(p, dir, home string) string {

@@ -32,6 +32,16 @@ func (c *Config) validate(p *problems) {
 	if l := c.Display.Layout; l != "" && !slices.Contains(Layouts, l) {
 		p.add("display.layout", "unknown layout %q (want one of %s)", l, strings.Join(Layouts, ", "))
 	}
+	checkPositive(p, "incidents.update_every", "update_every", c.Incidents.UpdateEvery)
+	for name, d := range c.Incidents.UpdateEveryBySeverity {
+		f := "incidents.update_every_by_severity." + name
+		switch strings.ToUpper(name) {
+		case "SEV1", "SEV2", "SEV3", "SEV4":
+		default:
+			p.add(f, "unknown severity %q (want SEV1, SEV2, SEV3 or SEV4)", name)
+		}
+		checkPositive(p, f, name, d)
+	}
 	if k := c.Display.KioskTextScale; k != 0 && (k < 1 || k > 4) {
 		p.add("display.kiosk_text_scale", "%g is out of range (want 1 to 4)", k)
 	}

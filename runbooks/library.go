@@ -498,3 +498,14 @@ func withMD(p string) string {
 	}
 	return p + ".md"
 }
+
+// Source is the markdown of a loaded runbook as it is on disk now (or embedded), read
+// with the same size cap as loading; for exports that carry the runbooks they used.
+func (l *Library) Source(rb *Runbook) ([]byte, error) {
+	for _, root := range l.roots {
+		if root.Name == rb.Root && root.FS != nil {
+			return readCapped(root.FS, rb.Path)
+		}
+	}
+	return nil, fmt.Errorf("runbook %s/%s: its folder is not in the library", rb.Root, rb.Path)
+}

@@ -388,3 +388,12 @@ func labelLine(labels map[string]string) string {
 	}
 	return b.String()
 }
+
+// selectedAlert is the alert the runbook and detail show, or nil.
+func (v *alertsView) selectedAlert() *datasource.Alert {
+	if i := v.indexOf(v.selected); i >= 0 {
+		a := *v.items[i].alert
+		return &a
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/cockpit"
@@ -52,6 +53,9 @@ type Deps struct {
 	// PromQLEvery is how often, in model time, open promql blocks re-run (default 15s,
 	// the panels' refresh).
 	PromQLEvery time.Duration
+	// Incidents declares and works incidents (nil: the incident region says incidents
+	// are not recorded here).
+	Incidents IncidentActions
 	// Headless marks a view driven by Fyne's test driver (snapshots, renders, tests):
 	// background results wait for Settle instead of crossing with fyne.Do.
 	Headless bool
@@ -76,26 +80,29 @@ type Deps struct {
 
 // Cockpit is the command-center view: header, metrics, alerts, runbook and risks.
 type Cockpit struct {
-	deps     Deps
-	header   *header
-	metrics  *metricsView
-	alerts   *alertsView
-	runbook  *runbookView
-	detail   *alertDetail
-	banner   *fyne.Container
-	bannerT  *line
-	risks    fyne.CanvasObject
-	incident fyne.CanvasObject
-	regions  map[string]fyne.CanvasObject
-	body     *fyne.Container
-	layout   Layout
-	kiosk    bool
-	bg       *canvas.Rectangle
-	content  fyne.CanvasObject
-	last     *cockpit.Snapshot
-	applied  atomic.Uint64   // version of the last snapshot on screen, readable from any goroutine
-	seen     map[string]bool // critical fingerprints already notified (or firing at start)
-	notified int
+	deps      Deps
+	header    *header
+	metrics   *metricsView
+	alerts    *alertsView
+	runbook   *runbookView
+	detail    *alertDetail
+	banner    *fyne.Container
+	bannerT   *line
+	risks     fyne.CanvasObject
+	incident  fyne.CanvasObject
+	incidentV *incidentView
+	strip     *incidentStrip
+	help      *widget.PopUp
+	regions   map[string]fyne.CanvasObject
+	body      *fyne.Container
+	layout    Layout
+	kiosk     bool
+	bg        *canvas.Rectangle
+	content   fyne.CanvasObject
+	last      *cockpit.Snapshot
+	applied   atomic.Uint64   // version of the last snapshot on screen, readable from any goroutine
+	seen      map[string]bool // critical fingerprints already notified (or firing at start)
+	notified  int
 }
 
 // AppliedVersion is the version of the snapshot on screen; comparing it with the hub's
@@ -133,7 +140,9 @@ func New(d Deps) *Cockpit {
 	c.banner = container.NewStack(bannerBg, container.NewPadded(c.bannerT.RichText))
 	c.banner.Hide()
 	c.risks = newRiskPlaceholder()
-	c.incident = newIncidentPlaceholder()
+	c.strip = newIncidentStrip()
+	c.incidentV = newIncidentView(c, d.Incidents)
+	c.incident = region("INCIDENT", c.incidentV.box)
 
 	c.regions = map[string]fyne.CanvasObject{
 		RegionMetrics:  region("METRICS", c.metrics.box),
@@ -149,7 +158,7 @@ func New(d Deps) *Cockpit {
 	}
 	c.arrange()
 	c.bg = canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	c.content = container.NewStack(c.bg, container.NewBorder(c.header.box, nil, nil, nil, container.NewPadded(c.body)))
+	c.content = container.NewStack(c.bg, container.NewBorder(container.NewVBox(c.header.box, c.strip.box), nil, nil, nil, container.NewPadded(c.body)))
 	return c
 }
 
@@ -202,6 +211,8 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.bg.FillColor = theme.Color(theme.ColorNameBackground)
 	c.bg.Refresh()
 	c.header.apply(s)
+	c.strip.apply(s.Incident, s.At)
+	c.incidentV.apply(s.Incident)
 	c.metrics.apply(s)
 	c.alerts.apply(s)
 	c.notify(s)
@@ -212,6 +223,7 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 // Tick advances the clocks and ages between snapshots. It must run on the Fyne goroutine.
 func (c *Cockpit) Tick(now time.Time) {
 	c.header.tick(now)
+	c.strip.tick(now)
 	c.alerts.tick(now)
 	c.checkFeed(now)
 }
@@ -281,14 +293,6 @@ func newRiskPlaceholder() fyne.CanvasObject {
 	hint.Color = muted()
 	body, _ := card(container.NewVBox(msg, hint))
 	return region("RISKS", body)
-}
-
-// newIncidentPlaceholder stands where the incident timeline goes.
-func newIncidentPlaceholder() fyne.CanvasObject {
-	msg := newText("No incident declared.", 0.95, false)
-	msg.Color = muted()
-	body, _ := card(container.NewVBox(msg))
-	return region("INCIDENT", body)
 }
 
 // Run keeps the view in step with the hub and the clock until ctx ends: one snapshot

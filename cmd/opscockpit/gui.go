@@ -21,6 +21,7 @@ import (
 	"github.com/opscockpit/opscockpit/datasource"
 	"github.com/opscockpit/opscockpit/datasource/alertmanager"
 	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
+	incsqlite "github.com/opscockpit/opscockpit/incident/sqlite"
 	"github.com/opscockpit/opscockpit/runbooks"
 	"github.com/opscockpit/opscockpit/ui"
 )
@@ -80,8 +81,12 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ticks := &tickCache{m: map[string]map[string]bool{}, log: log, now: sys.clock.Now}
+	incidents := newIncidentSvc(sys, log)
+	sys.onAck = incidents.recordAck
 	newView := func(w fyne.Window, regions []string) *ui.Cockpit {
 		deps := sys.uiDeps()
+		deps.Incidents = incidents
+		deps.OnStep = incidents.recordStep
 		deps.Window = w
 		deps.Ticks = ticks
 		deps.Layout = layout
@@ -180,7 +185,10 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				v.Refresh()
 			}
 		})
-		cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
+		go cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
+		if err := sys.openIncidents(ctx, incidents, log); err != nil {
+			log.Error("incidents unavailable", "err", err)
+		}
 	}()
 
 	if *firstFrame {
@@ -293,7 +301,8 @@ func (s *system) unsilence(ctx context.Context, a datasource.Alert) error {
 	return errors.Join(errs...)
 }
 
-// ack acknowledges through the history once it is open.
+// ack acknowledges through the history once it is open, and puts the ack on the open
+// incident's timeline.
 func (s *system) ack(ctx context.Context, a datasource.Alert, by, comment string, silenceFor time.Duration) error {
 	s.histMu.Lock()
 	acker := s.acker
@@ -301,7 +310,37 @@ func (s *system) ack(ctx context.Context, a datasource.Alert, by, comment string
 	if acker == nil {
 		return fmt.Errorf("ack %s NOT SAVED: the alert history database is not open (see the history db chip)", a.Name())
 	}
-	return acker.Ack(ctx, a, by, comment, silenceFor)
+	if err := acker.Ack(ctx, a, by, comment, silenceFor); err != nil {
+		return err
+	}
+	if s.onAck != nil {
+		s.onAck(ctx, a, by, comment)
+	}
+	return nil
+}
+
+// openIncidents opens the incident store and keeps the hub's incident state in step
+// with it (and with anyone else writing to it, such as a scribe's CLI).
+func (s *system) openIncidents(ctx context.Context, svc *incidentSvc, log *slog.Logger) error {
+	path, err := incidentPath(s.cfg, s.replay != nil)
+	if err != nil {
+		return err
+	}
+	st, err := incsqlite.Open(ctx, path)
+	if err != nil {
+		s.hub.SetIncident(&cockpit.IncidentState{Err: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen)})
+		return err
+	}
+	svc.st.Store(st)
+	go func() {
+		<-ctx.Done()
+		st.Close()
+	}()
+	log.Info("incidents", "db", path)
+	cockpit.FollowIncidents(ctx, s.hub, st, s.clock, cockpit.IncidentFollowOptions{
+		Poke: svc.poke, Selected: svc.selected.Load, Policy: updatePolicy(s.cfg), Log: log,
+	})
+	return nil
 }
 
 func (s *system) uiDeps() ui.Deps {

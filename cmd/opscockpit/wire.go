@@ -42,6 +42,7 @@ type system struct {
 	history  *histsqlite.Store // nil until openHistory (never in snapshots)
 	acker    *cockpit.Acker
 	silencer cockpit.Silencer // the first Alertmanager, when one is configured
+	onAck    func(ctx context.Context, a datasource.Alert, by, comment string)
 
 	pollers     []*alertmanager.Poller
 	webhook     *alertmanager.Webhook // nil unless alerts.webhook is configured

@@ -40,7 +40,8 @@ type Env struct {
 	Charts func(ctx context.Context, inc incident.Incident) ([]incident.Chart, error)
 	// Extras gathers metric windows, runbooks and alert history for a bundle export
 	// (optional).
-	Extras func(ctx context.Context, inc incident.Incident) (bundle.Extras, error)
+	// The timeline is the incident's whole timeline, oldest first.
+	Extras func(ctx context.Context, inc incident.Incident, timeline []incident.Entry) (bundle.Extras, error)
 }
 
 // Exit codes.
@@ -431,7 +432,11 @@ func cmdExport(ctx context.Context, c *command, args []string) error {
 		if *format == "bundle" {
 			var ex bundle.Extras
 			if c.env.Extras != nil {
-				if ex, err = c.env.Extras(ctx, inc); err != nil {
+				tl, err := s.AllTimeline(ctx, id)
+				if err != nil {
+					return err
+				}
+				if ex, err = c.env.Extras(ctx, inc, tl); err != nil {
 					return fmt.Errorf("gather bundle extras: %w", err)
 				}
 			}

@@ -59,7 +59,7 @@ func TestEndToEnd(t *testing.T) {
 	h.env.Charts = func(ctx context.Context, inc incident.Incident) ([]incident.Chart, error) {
 		return []incident.Chart{{Title: "p99 latency", PNG: pngBytes}}, nil
 	}
-	h.env.Extras = func(ctx context.Context, inc incident.Incident) (bundle.Extras, error) {
+	h.env.Extras = func(ctx context.Context, inc incident.Incident, _ []incident.Entry) (bundle.Extras, error) {
 		return bundle.Extras{
 			MetricWindows: []bundle.PanelSeries{{Panel: "p99 latency", Series: []datasource.Series{{
 				Labels: map[string]string{"service": "checkout"}, Samples: []datasource.Sample{{T: t0, V: 1.2}}}}}},
