@@ -654,15 +654,16 @@ func (v *runbookView) showBlock(b *promqlBlock, res cockpit.BlockResult, err err
 		value := newText(val, 1.6, true)
 		value.Color = theme.Color(theme.ColorNamePrimary)
 		name := small(s.Name, muted())
-		var spark fyne.CanvasObject = layout.NewSpacer()
+		row := container.NewHBox(value)
 		if len(s.Samples) > 1 {
 			pts := make([]float64, len(s.Samples))
 			for i, p := range s.Samples {
 				pts[i] = p.V
 			}
-			spark = newSparkline(pts, theme.Color(theme.ColorNamePrimary), fyne.NewSize(160, value.MinSize().Height))
+			row.Add(newSparkline(pts, theme.Color(theme.ColorNamePrimary), fyne.NewSize(160, value.MinSize().Height)))
 		}
-		rows = append(rows, container.NewHBox(value, spark, container.NewCenter(name)))
+		row.Add(container.NewCenter(name))
+		rows = append(rows, row)
 	}
 	if more := res.Total - len(res.Series); more > 0 {
 		rows = append(rows, small(fmt.Sprintf("+%d more series", more), muted()))

@@ -54,3 +54,10 @@ func (c *Cockpit) FocusRunbookSearch() {
 		c.deps.Window.Canvas().Focus(c.runbook.search)
 	}
 }
+
+// Jump scrolls the page to a section by its anchor ("" leaves it where it is).
+func (p *RunbookPage) Jump(anchor string) {
+	if anchor != "" {
+		p.v.jump(p.v.headings[anchor])
+	}
+}

@@ -129,8 +129,8 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		views, wins = append(views, v), append(wins, w)
 	}
-	for _, w := range wins {
-		bindKeys(w, views, kio, sys)
+	for i, w := range wins {
+		bindKeys(w, views[i], views, kio, sys)
 	}
 	view, w := views[0], wins[0]
 	if kio.on {
@@ -370,42 +370,63 @@ func (s *system) uiDeps() ui.Deps {
 	}
 }
 
-// bindKeys adds the keyboard controls: F11 kiosk mode, T theme, L next layout, and for
-// a scenario Space pause/resume, + and - speed, R restart. Keys the view itself knows
-// (incident actions, help) go to it first.
-func bindKeys(w fyne.Window, views []*ui.Cockpit, kio *kiosk, s *system) {
+// bindKeys adds the keyboard controls. The view's own shortcuts (incident actions, help,
+// search) come first; then the window's: F11 kiosk mode, T theme, L next layout, and for
+// a scenario Space pause/resume, + and - speed, R restart. Every one is listed by ?.
+func bindKeys(w fyne.Window, view *ui.Cockpit, views []*ui.Cockpit, kio *kiosk, s *system) {
 	w.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		switch e.Name {
 		case fyne.KeyF11:
 			kio.on = !kio.on
 			kio.apply(w, views...)
+		case fyne.KeyEscape:
+			if view.HelpVisible() {
+				view.ToggleHelp()
+			}
+		case fyne.KeySpace:
+			if s.virtual != nil {
+				s.virtual.SetPaused(!s.virtual.Paused())
+				s.hub.SetTitle(s.cfg.Title) // publish a snapshot so the header shows it
+			}
+		}
+	})
+	w.Canvas().SetOnTypedRune(func(r rune) {
+		if view.TypedRune(r) {
 			return
-		case fyne.KeyT:
+		}
+		switch r {
+		case 't', 'T':
 			kio.light = !kio.light
 			kio.apply(nil, views...)
 			return
-		case fyne.KeyL:
-			views[0].NextLayout()
-			return
-		case fyne.KeySlash:
-			views[0].FocusRunbookSearch()
+		case 'l', 'L':
+			view.NextLayout()
 			return
 		}
 		if s.virtual == nil {
 			return
 		}
-		switch e.Name {
-		case fyne.KeySpace:
-			s.virtual.SetPaused(!s.virtual.Paused())
-		case fyne.KeyPlus, fyne.KeyEqual:
+		switch r {
+		case '+', '=':
 			s.virtual.SetSpeed(s.virtual.Speed() * 2)
-		case fyne.KeyMinus:
+		case '-':
 			s.virtual.SetSpeed(s.virtual.Speed() / 2)
-		case fyne.KeyR:
+		case 'r', 'R':
 			s.virtual.Jump(s.replay.Origin())
 		default:
 			return
 		}
-		s.hub.SetTitle(s.cfg.Title) // publish a snapshot so the header shows the new state
+		s.hub.SetTitle(s.cfg.Title)
 	})
+}
+
+func init() {
+	ui.ExtraShortcuts = []ui.Shortcut{
+		{Key: "F11", What: "kiosk mode: full screen, high contrast, large type"},
+		{Key: "T", What: "light or dark theme"},
+		{Key: "L", What: "next layout: commander, wall, runbook, risk"},
+		{Key: "Space", What: "drill: pause or resume the scenario clock"},
+		{Key: "+ / -", What: "drill: double or halve the speed"},
+		{Key: "R", What: "drill: restart the scenario"},
+	}
 }

@@ -150,7 +150,7 @@ func cmdRunbookRender(ctx context.Context, args []string, stdout, stderr io.Writ
 		light = *themeName == config.ThemeLight
 	}
 	var page *ui.RunbookPage
-	img, err := capture(w, h, float32(*scale), light, func() fyne.CanvasObject {
+	img, err := capture(w, h, float32(*scale), ui.NewTheme(light), func() fyne.CanvasObject {
 		page = ui.NewRunbookPage(deps)
 		return page.Content()
 	}, func() error {
@@ -174,10 +174,10 @@ func cmdRunbookRender(ctx context.Context, args []string, stdout, stderr io.Writ
 // capture lays out what build makes (once the headless app and its theme exist) in a
 // window of w×h pixels and returns its image. fill runs once the window exists (it may
 // wait for asynchronous content).
-func capture(w, h int, scale float32, light bool, build func() fyne.CanvasObject, fill func() error) (image.Image, error) {
+func capture(w, h int, scale float32, th *ui.Theme, build func() fyne.CanvasObject, fill func() error) (image.Image, error) {
 	a := test.NewApp()
 	defer a.Quit()
-	a.Settings().SetTheme(ui.NewTheme(light))
+	a.Settings().SetTheme(th)
 	win := test.NewWindow(build())
 	defer win.Close()
 	win.SetPadded(false)
