@@ -44,6 +44,12 @@ func OpenModule(ctx context.Context, path, module string, migrations []string) (
 }
 
 func open(ctx context.Context, path string, migrate func(*DB) error) (*DB, error) {
+	return openWith(ctx, path, migrate, nil)
+}
+
+// openWith is open where deferCheck, if not nil, may decide (after the settings are
+// asserted) that the full quick_check is left to the caller.
+func openWith(ctx context.Context, path string, migrate func(*DB) error, deferCheck func(*DB) bool) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -79,9 +85,15 @@ func open(ctx context.Context, path string, migrate func(*DB) error) (*DB, error
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.R.SetMaxOpenConns(4)
-	if err := db.check(ctx); err != nil {
+	if err := db.checkSettings(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if deferCheck == nil || !deferCheck(db) {
+		if err := db.QuickCheck(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := migrate(db); err != nil {
 		db.Close()
@@ -106,14 +118,14 @@ func checkHeader(path string) error {
 	if n < 16 || string(head) != "SQLite format 3\x00" {
 		return fmt.Errorf("open %s: %w", path, ErrNotSQLite)
 	}
-	return nil
+	return checkSize(f, path)
 }
 
 // ErrNotSQLite means the file exists but is not a SQLite database; it was not touched.
 var ErrNotSQLite = errors.New("not a SQLite database (left untouched)")
 
-// check asserts the settings that matter actually took effect.
-func (db *DB) check(ctx context.Context) error {
+// checkSettings asserts the settings that matter actually took effect.
+func (db *DB) checkSettings(ctx context.Context) error {
 	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"}
 	for pragma, v := range want {
 		var got string
@@ -124,9 +136,22 @@ func (db *DB) check(ctx context.Context) error {
 			return fmt.Errorf("open %s: PRAGMA %s is %q, want %q", db.Path, pragma, got, v)
 		}
 	}
+	return nil
+}
+
+// QuickCheck runs PRAGMA quick_check (it reads every page: about half a second per
+// 100 MB) and returns ErrCorrupt if the file is damaged. Open runs it unless the
+// caller deferred it with OpenModuleWith.
+func (db *DB) QuickCheck(ctx context.Context) error {
 	var ok string
-	if err := db.W.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&ok); err != nil || ok != "ok" {
-		return fmt.Errorf("open %s: integrity check failed (%s): %w", db.Path, ok, wrap(err))
+	if err := db.R.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&ok); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("open %s: integrity check: %w", db.Path, ctx.Err())
+		}
+		return fmt.Errorf("open %s: integrity check: %w", db.Path, corrupt(wrap(err)))
+	}
+	if ok != "ok" {
+		return fmt.Errorf("open %s: integrity check failed (%s): %w", db.Path, ok, ErrCorrupt)
 	}
 	return nil
 }
@@ -202,11 +227,15 @@ func (db *DB) Close() error {
 	return errors.Join(db.R.Close(), db.W.Close())
 }
 
-// wrap turns SQLite's "file is not a database" into ErrNotSQLite.
+// wrap turns SQLite's "file is not a database" into ErrNotSQLite and "database disk
+// image is malformed" into ErrCorrupt.
 func wrap(err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.Code == sqlite3.ErrNotADB {
 		return fmt.Errorf("%w: %v", ErrNotSQLite, err)
+	}
+	if errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return err
 }
