@@ -28,6 +28,7 @@ type Hub struct {
 	mu        sync.Mutex
 	title     string
 	incident  *IncidentState
+	risks     *RiskState
 	panels    []PanelState
 	alerts    map[string]map[string]datasource.Alert // source → fingerprint → alert
 	truncated map[string]int
@@ -172,6 +173,14 @@ func (h *Hub) SetHealth(hl datasource.Health) {
 	h.markDirty()
 }
 
+// SetRisks replaces the risk register state shown with every snapshot.
+func (h *Hub) SetRisks(st *RiskState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.risks = st
+	h.markDirty()
+}
+
 // SetIncident replaces the incident state shown with every snapshot.
 func (h *Hub) SetIncident(st *IncidentState) {
 	h.mu.Lock()
@@ -236,7 +245,7 @@ func (h *Hub) build() *Snapshot {
 	h.mu.Lock()
 	h.version++
 	s := &Snapshot{Version: h.version, At: now, Title: h.title, Scenario: sc, Panels: slices.Clone(h.panels), AlertFeeds: h.feeds,
-		Acks: maps.Clone(h.acks), LastFeed: cmp.Or(h.lastFeed, h.started), FeedSilentAfter: h.silent, Incident: h.incident}
+		Acks: maps.Clone(h.acks), LastFeed: cmp.Or(h.lastFeed, h.started), FeedSilentAfter: h.silent, Incident: h.incident, Risks: h.risks}
 	for _, n := range h.truncated {
 		s.Truncated += n
 	}

@@ -105,6 +105,8 @@ type Snapshot struct {
 	Sources []datasource.Health
 	// Incident is the incident the cockpit is working (nil: incidents are not tracked).
 	Incident *IncidentState
+	// Risks is the risk register's state (nil: no register is open).
+	Risks *RiskState
 }
 
 // Counts of alerts by condition.

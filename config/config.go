@@ -269,6 +269,10 @@ type Risk struct {
 	DB string `yaml:"db,omitempty"`
 	// Matrix is a YAML file defining the likelihood × impact matrix; "" means the default 5×5.
 	Matrix string `yaml:"matrix,omitempty"`
+	// Escalation is a YAML file with the escalation levels and the rules that propose
+	// escalations; "" means team → service owner → engineering director → executive
+	// with the default rules.
+	Escalation string `yaml:"escalation,omitempty"`
 }
 
 // Web configures the cockpit's own HTTP endpoint.

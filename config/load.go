@@ -203,6 +203,7 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	res(&c.Risk.DB)
 	res(&c.Risk.Matrix)
+	res(&c.Risk.Escalation)
 	res(&c.Incidents.DB)
 }
 

@@ -50,6 +50,10 @@ type Filter struct {
 	Overdue bool
 	// Materialising keeps risks whose linked alerts are firing.
 	Materialising bool
+	// Likelihood and Impact, when both are set, keep the risks in that heat-map cell
+	// (the residual cell if Residual, where an unassessed residual falls back to the
+	// inherent value, as ResidualCell does).
+	Likelihood, Impact int
 	// Query is full-text search over title, description, category, service, owner
 	// and tags; the last word matches as a prefix, so it works while typing.
 	Query  string

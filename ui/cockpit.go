@@ -53,6 +53,8 @@ type Deps struct {
 	// PromQLEvery is how often, in model time, open promql blocks re-run (default 15s,
 	// the panels' refresh).
 	PromQLEvery time.Duration
+	// Risks is the risk register (nil: the risk region says none is open).
+	Risks RiskRegister
 	// Incidents declares and works incidents (nil: the incident region says incidents
 	// are not recorded here).
 	Incidents IncidentActions
@@ -91,6 +93,7 @@ type Cockpit struct {
 	risks     fyne.CanvasObject
 	incident  fyne.CanvasObject
 	incidentV *incidentView
+	riskV     *riskView
 	strip     *incidentStrip
 	help      *widget.PopUp
 	regions   map[string]fyne.CanvasObject
@@ -139,7 +142,8 @@ func New(d Deps) *Cockpit {
 	bannerBg := canvas.NewRectangle(ColorWarning)
 	c.banner = container.NewStack(bannerBg, container.NewPadded(c.bannerT.RichText))
 	c.banner.Hide()
-	c.risks = newRiskPlaceholder()
+	c.riskV = newRiskView(c, d.Risks)
+	c.risks = c.riskV.box
 	c.strip = newIncidentStrip()
 	c.incidentV = newIncidentView(c, d.Incidents)
 	c.incident = region("INCIDENT", c.incidentV.box)
@@ -213,6 +217,7 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.header.apply(s)
 	c.strip.apply(s.Incident, s.At)
 	c.incidentV.apply(s.Incident)
+	c.riskV.apply(s.Risks)
 	c.metrics.apply(s)
 	c.alerts.apply(s)
 	c.notify(s)
@@ -282,17 +287,6 @@ func region(title string, content fyne.CanvasObject) fyne.CanvasObject {
 		return container.NewPadded(content)
 	}
 	return container.NewPadded(container.NewBorder(sectionTitle(title), nil, nil, nil, content))
-}
-
-// newRiskPlaceholder says plainly that the register is not here yet and which issue
-// brings it, rather than showing a fake register.
-func newRiskPlaceholder() fyne.CanvasObject {
-	msg := newText("The risk register (SQLite store, heat map, escalation, audit trail) arrives with issue #5.", 0.95, false)
-	msg.Color = muted()
-	hint := newText("Until then no risks are tracked or flagged here.", 0.85, false)
-	hint.Color = muted()
-	body, _ := card(container.NewVBox(msg, hint))
-	return region("RISKS", body)
 }
 
 // Run keeps the view in step with the hub and the clock until ctx ends: one snapshot

@@ -283,16 +283,23 @@ func newTimelineRow() fyne.CanvasObject {
 	who.Color = muted()
 	left := container.NewHBox(container.NewCenter(at), sizedLike(kind.box, "CORRECTION", theme.SizeNameCaptionText, 0.9, 18))
 	row := container.NewBorder(nil, nil, left, container.NewCenter(who), text.RichText)
-	return &timelineRow{Container: row, at: at, kind: kind, text: text, who: who}
+	r := &timelineRow{content: row, at: at, kind: kind, text: text, who: who}
+	r.ExtendBaseWidget(r)
+	return r
 }
 
-// timelineRow is one list row; it embeds the container the list lays out.
+// timelineRow is one list row: a widget, so the list lays it out and paints its parts.
 type timelineRow struct {
-	*fyne.Container
-	at   *canvas.Text
-	kind *badge
-	text *line
-	who  *canvas.Text
+	widget.BaseWidget
+	content *fyne.Container
+	at      *canvas.Text
+	kind    *badge
+	text    *line
+	who     *canvas.Text
+}
+
+func (r *timelineRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(r.content)
 }
 
 func updateTimelineRow(o fyne.CanvasObject, e incident.Entry) {

@@ -82,10 +82,16 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ticks := &tickCache{m: map[string]map[string]bool{}, log: log, now: sys.clock.Now}
 	incidents := newIncidentSvc(sys, log)
+	risks, err := newRiskSvc(sys, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	sys.onAck = incidents.recordAck
 	newView := func(w fyne.Window, regions []string) *ui.Cockpit {
 		deps := sys.uiDeps()
 		deps.Incidents = incidents
+		deps.Risks = risks
 		deps.OnStep = incidents.recordStep
 		deps.Window = w
 		deps.Ticks = ticks
@@ -186,6 +192,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		})
 		go cockpit.RecordHistory(ctx, sys.hub, sys.history, sys.clock, log)
+		if err := sys.openRisks(ctx, risks, log); err != nil {
+			log.Error("risk register unavailable", "err", err)
+		}
 		if err := sys.openIncidents(ctx, incidents, log); err != nil {
 			log.Error("incidents unavailable", "err", err)
 		}

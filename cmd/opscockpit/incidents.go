@@ -379,4 +379,3 @@ func (s *system) bundleExtras(ctx context.Context, inc incident.Incident, tl []i
 	}
 	return ex
 }
-

@@ -33,6 +33,8 @@ Usage:
       print the current alerts of every configured source (exit 1 if one gave none)
   opscockpit history [--since 12h] [--events] [--json]
       what fired: firings, flaps, firing time and time to acknowledge per alert
+  opscockpit risk list|show|add|update|escalate|import|export|backup|verify|review-pack ...
+      the risk register from a terminal, on the same database as the cockpit
   opscockpit incident list|declare|show|note|decide|status|role|reopen|export ...
       incident command from a terminal, on the same database as the cockpit
   opscockpit runbook render FILE.md --out FILE.png | check DIR | search QUERY
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cmdHistory(ctx, rest, stdout, stderr)
 		case "runbook":
 			return cmdRunbook(ctx, rest, stdout, stderr)
+		case "risk":
+			return cmdRisk(ctx, rest, os.Stdin, stdout, stderr)
 		case "incident":
 			return cmdIncident(ctx, rest, os.Stdin, stdout, stderr)
 		case "version":

@@ -65,6 +65,15 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			log.Warn("alert source gave no snapshot", "source", src.Name(), "err", err)
 		}
 	}
+	risks, err := newRiskSvc(sys, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "snapshot:", err)
+		return 2
+	}
+	if err := sys.riskSnapshot(ctx, risks, log); err != nil {
+		log.Warn("snapshot without the risk register", "err", err)
+		risks = nil
+	}
 	snap := sys.hub.Publish()
 
 	light := cfg.Theme == config.ThemeLight
@@ -86,6 +95,9 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	deps := sys.uiDeps()
 	deps.Layout = layout
 	deps.Headless = true
+	if risks != nil {
+		deps.Risks = risks
+	}
 	view := ui.New(deps)
 	if *kioskMode {
 		view.SetKiosk(true)

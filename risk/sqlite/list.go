@@ -78,6 +78,15 @@ func (s *Store) whereFTS(f risk.Filter, plus string) (from, where string, args [
 	if f.Materialising {
 		conds = append(conds, "r.materialising = 1")
 	}
+	if f.Likelihood > 0 && f.Impact > 0 {
+		if f.Residual {
+			conds = append(conds, "(CASE WHEN r.residual_likelihood = 0 THEN r.likelihood ELSE r.residual_likelihood END) = ?",
+				"(CASE WHEN r.residual_impact = 0 THEN r.impact ELSE r.residual_impact END) = ?")
+		} else {
+			conds = append(conds, "r.likelihood = ?", "r.impact = ?")
+		}
+		args = append(args, f.Likelihood, f.Impact)
+	}
 	if f.Overdue {
 		today := s.today()
 		conds = append(conds, `(r.status != 'closed' AND ((r.next_review != '' AND r.next_review < ?)

@@ -287,6 +287,9 @@ func TestListFilterSortSearchAndHeatMap(t *testing.T) {
 		{"search and service", risk.Filter{Query: "data", Service: "db", Desc: true}, []string{"Backups never restored", "Database failover untested"}},
 		{"search operators are text", risk.Filter{Query: `"NEAR( AND OR*`}, nil},
 		{"title", risk.Filter{Sort: risk.SortTitle, Offset: 1, Limit: 1}, []string{"Certificate expiry"}},
+		{"heat map cell", risk.Filter{Likelihood: 2, Impact: 4}, []string{"Certificate expiry"}},
+		{"residual cell falls back", risk.Filter{Likelihood: 1, Impact: 4, Residual: true}, []string{"Certificate expiry"}},
+		{"residual cell unassessed", risk.Filter{Likelihood: 5, Impact: 5, Residual: true}, []string{"Database failover untested"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
