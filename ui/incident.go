@@ -155,7 +155,7 @@ func newIncidentStrip() *incidentStrip {
 	s.clocks.TextStyle.Monospace = true
 	s.bg = canvas.NewRectangle(theme.Color(ColorNameSurfaceRaised))
 	left := container.NewHBox(container.NewCenter(s.sev.box), container.NewCenter(s.title), container.NewCenter(s.status.box))
-	right := container.NewHBox(container.NewCenter(s.ic), container.NewCenter(s.clocks), container.NewCenter(s.update.box))
+	right := container.NewHBox(container.NewCenter(s.ic), container.NewCenter(s.clocks), layout.NewSpacer(), container.NewCenter(s.update.box))
 	s.box = container.NewStack(s.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 14, 14), container.NewBorder(nil, nil, left, right)))
 	s.box.Hide()
 	return s
@@ -181,7 +181,7 @@ func (s *incidentStrip) apply(st *cockpit.IncidentState, now time.Time) {
 	} else {
 		ic = "IC " + ic
 	}
-	setText(s.ic, ic, muted())
+	setText(s.ic, ic+"   ·", muted())
 	s.tick(now)
 	if !s.box.Visible() {
 		s.box.Show()
@@ -239,7 +239,7 @@ func newIncidentView(c *Cockpit, actions IncidentActions) *incidentView {
 	v := &incidentView{c: c, actions: actions,
 		head:   newText("", 1, true),
 		durs:   newText("", 0.9, false),
-		miles:  container.NewHBox(),
+		miles:  container.NewGridWithColumns(5),
 		status: newLine(SizeNameSmall, fyne.TextStyle{Bold: true}),
 	}
 	v.durs.TextStyle.Monospace = true
@@ -322,7 +322,8 @@ func updateTimelineRow(o fyne.CanvasObject, e incident.Entry) {
 		text += "  (corrected below)"
 		colName = ColorNameMuted
 	}
-	r.text.set(text, colName)
+	// Fyne's bundled font has no arrows: stored texts say "a → b", the screen "a -> b".
+	r.text.set(strings.ReplaceAll(text, "→", "->"), colName)
 	setText(r.who, e.Author, muted())
 }
 
@@ -623,7 +624,7 @@ func (v *incidentView) roles() {
 			if name == inc.Roles[r] {
 				continue
 			}
-			v.run(r.Title()+" → "+name, func(ctx context.Context) error { return v.actions.SetRole(ctx, id, r, name) }, nil)
+			v.run(r.Title()+" = "+name, func(ctx context.Context) error { return v.actions.SetRole(ctx, id, r, name) }, nil)
 		}
 	}, v.c.deps.Window)
 }

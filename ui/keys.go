@@ -17,7 +17,7 @@ var viewShortcuts = []Shortcut{
 	{"D", "declare an incident from the selected alert"},
 	{"N", "add a note to the timeline"},
 	{"K", "record a decision (\"X because Y\")"},
-	{"S", "advance the status: investigating → identified → mitigated → resolved"},
+	{"S", "advance the status: investigating, identified, mitigated, resolved"},
 	{"U", "draft a status update (copies it and restarts the update timer)"},
 	{"O", "assign roles: commander, ops, comms, scribe"},
 	{"E", "write the postmortem draft"},

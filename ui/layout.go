@@ -94,7 +94,7 @@ func arrange(l Layout, r map[string]fyne.CanvasObject) fyne.CanvasObject {
 	case LayoutRisk:
 		return hsplit(r[RegionRisks], vsplit(r[RegionAlerts], r[RegionMetrics], 0.45), 0.6)
 	}
-	return hsplit(vsplit(r[RegionMetrics], r[RegionIncident], 0.66), vsplit(r[RegionAlerts], r[RegionRunbook], 0.4), 0.58)
+	return hsplit(vsplit(r[RegionMetrics], r[RegionIncident], 0.6), vsplit(r[RegionAlerts], r[RegionRunbook], 0.4), 0.58)
 }
 
 // arrangeRegions builds the body of a window given over to chosen regions: one fills

@@ -414,7 +414,7 @@ func riskDetailText(m risk.Matrix, d risk.Detail) string {
 			if e.Rule != "" {
 				rule = " (rule " + e.Rule + ")"
 			}
-			fmt.Fprintf(&b, "  %s  %s → %s by %s%s: %s\n", e.At.Local().Format("2006-01-02 15:04"), e.From, e.To, e.By, rule, e.Note)
+			fmt.Fprintf(&b, "  %s  %s to %s by %s%s: %s\n", e.At.Local().Format("2006-01-02 15:04"), e.From, e.To, e.By, rule, e.Note)
 		}
 	}
 	if len(d.Actions) > 0 {
@@ -426,7 +426,7 @@ func riskDetailText(m risk.Matrix, d risk.Detail) string {
 	if n := len(d.Audit); n > 0 {
 		b.WriteString("\nAudit trail (newest last):\n")
 		for _, a := range d.Audit[max(0, n-12):] {
-			fmt.Fprintf(&b, "  %s %s %s: %q → %q\n", a.At.Local().Format("01-02 15:04"), a.Actor, a.Field, cockpit.Truncate(a.Old, 40), cockpit.Truncate(a.New, 40))
+			fmt.Fprintf(&b, "  %s %s %s: %q -> %q\n", a.At.Local().Format("01-02 15:04"), a.Actor, a.Field, cockpit.Truncate(a.Old, 40), cockpit.Truncate(a.New, 40))
 		}
 	}
 	return b.String()
@@ -644,3 +644,6 @@ func cmpOr[T comparable](v, def T) T {
 	}
 	return v
 }
+
+// ShowRisk opens a risk's detail (fields, escalation history, links, actions, audit).
+func (c *Cockpit) ShowRisk(id int64) { c.riskV.show(id) }
