@@ -82,8 +82,11 @@ type runbookView struct {
 	inSearch bool // the body shows search results
 	kiosk    bool // war-room: no outline or search controls
 	hits     []runbooks.Hit
-	anchors  map[string]fyne.CanvasObject // outline entry → the block it jumps to
-	headings map[string]fyne.CanvasObject // anchor slug → block, for links with #fragments
+	anchors  map[string]int      // outline entry → the top-level block it jumps to
+	headings map[string]int      // anchor slug → top-level block, for links with #fragments
+	blockObj []fyne.CanvasObject // built widgets by top-level block index (nil: skipped)
+	built    int                 // blocks built so far
+	next     int                 // next block index to build
 
 	promql      PromQLFunc
 	promqlEvery time.Duration
@@ -124,7 +127,7 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 	})
 	v.choose.Hide()
 	v.warn.Hide()
-	v.outline = widget.NewSelect(nil, func(entry string) { v.jump(v.anchors[entry]) })
+	v.outline = widget.NewSelect(nil, func(entry string) { i, ok := v.anchors[entry]; v.jumpBlock(i, ok) })
 	v.outline.PlaceHolder = "Jump to section…"
 	v.outline.Hide()
 	v.search = widget.NewEntry()
@@ -141,6 +144,7 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 		return nil
 	}
 	v.scroll = container.NewVScroll(v.body)
+	v.scroll.OnScrolled = v.moreOnScroll
 	v.top = container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(v.progress.box, v.stale.box), v.title.RichText),
 		container.NewBorder(nil, nil, nil, container.NewHBox(v.outline, v.choose, container.NewGridWrap(fyne.NewSize(230, v.search.MinSize().Height), v.search)), v.meta.RichText),
@@ -225,7 +229,8 @@ func (v *runbookView) open(rb *runbooks.Runbook, anchor string, now time.Time) {
 	v.current = rb
 	v.render()
 	if anchor != "" {
-		v.jump(v.headings[anchor])
+		i, ok := v.headings[anchor]
+		v.jumpBlock(i, ok)
 	}
 }
 
@@ -495,25 +500,19 @@ func (v *runbookView) render() {
 	}
 	v.gen++
 	v.blocks = nil
-	objs := make([]fyne.CanvasObject, 0, len(rb.Doc.Blocks))
-	byBlock := make(map[int]fyne.CanvasObject, len(rb.Doc.Blocks))
-	for i, b := range rb.Doc.Blocks {
-		if i == 0 && b.Kind == runbooks.KindHeading && b.Level == 1 && plain(b.Inlines) == rb.Title() {
-			continue // the header already shows the title
-		}
-		o := v.block(rb, b)
-		byBlock[i] = o
-		objs = append(objs, o)
-	}
-	v.anchors = map[string]fyne.CanvasObject{}
-	v.headings = map[string]fyne.CanvasObject{}
+	v.built, v.next = 0, 0
+	v.blockObj = v.blockObj[:0]
+	v.body.Objects = nil
+	v.anchors = map[string]int{}
+	v.headings = map[string]int{}
 	var entries []string
+	titleShown := len(rb.Doc.Blocks) > 0 && rb.Doc.Blocks[0].Kind == runbooks.KindHeading && rb.Doc.Blocks[0].Level == 1 &&
+		plain(rb.Doc.Blocks[0].Inlines) == rb.Title()
 	for _, h := range rb.Doc.Outline {
-		o := byBlock[h.Block]
-		if o == nil {
-			continue
+		if titleShown && h.Block == 0 {
+			continue // the header shows the title
 		}
-		v.headings[h.Anchor] = o
+		v.headings[h.Anchor] = h.Block
 		if h.Level > 3 {
 			continue
 		}
@@ -521,7 +520,7 @@ func (v *runbookView) render() {
 		if _, dup := v.anchors[entry]; dup {
 			continue
 		}
-		v.anchors[entry] = o
+		v.anchors[entry] = h.Block
 		entries = append(entries, entry)
 	}
 	v.outline.Options = entries
@@ -531,11 +530,72 @@ func (v *runbookView) render() {
 	} else {
 		v.outline.Hide()
 	}
-	v.body.Objects = objs
-	v.body.Refresh()
+	v.buildThrough(firstScreenBlocks - 1)
 	v.scroll.ScrollToTop()
 	v.rendered = rbKey(rb)
 	v.evalBlocks(true)
+}
+
+// firstScreenBlocks is how many top-level blocks are built when a runbook opens; the
+// rest are built as the reader scrolls towards them (or jumps), so a 200 KiB runbook
+// shows its first screen without building thousands of widgets nobody has looked at.
+const firstScreenBlocks = 30
+
+// buildThrough builds the open runbook's blocks up to index last (inclusive).
+func (v *runbookView) buildThrough(last int) {
+	rb := v.current
+	if rb == nil {
+		return
+	}
+	last = min(last, len(rb.Doc.Blocks)-1)
+	if v.next > last {
+		return
+	}
+	before := len(v.blocks)
+	for ; v.next <= last; v.next++ {
+		b := rb.Doc.Blocks[v.next]
+		if v.next == 0 && b.Kind == runbooks.KindHeading && b.Level == 1 && plain(b.Inlines) == rb.Title() {
+			v.blockObj = append(v.blockObj, nil)
+			continue // the header already shows the title
+		}
+		o := v.block(rb, b)
+		v.blockObj = append(v.blockObj[:v.next], o)
+		v.body.Objects = append(v.body.Objects, o)
+	}
+	v.built = v.next
+	v.body.Refresh()
+	// A tall window may show more than was built: keep going until the body is taller
+	// than two screens or the runbook is done.
+	if h := v.scroll.Size().Height; h > 0 && v.body.MinSize().Height < 2*h && v.next < len(rb.Doc.Blocks) {
+		v.buildThrough(v.next + firstScreenBlocks - 1)
+	}
+	if v.rendered != "" && len(v.blocks) > before {
+		v.evalSome(v.blocks[before:]) // promql blocks that just appeared
+	}
+}
+
+// jumpBlock scrolls the body so that top-level block i is at the top, building it
+// first if the reader has not scrolled that far.
+func (v *runbookView) jumpBlock(i int, ok bool) {
+	if !ok || v.current == nil {
+		return
+	}
+	v.buildThrough(i + firstScreenBlocks/2)
+	var o fyne.CanvasObject
+	for j := min(i, len(v.blockObj)-1); j >= 0 && o == nil; j-- {
+		o = v.blockObj[j]
+	}
+	v.jump(o)
+}
+
+// moreOnScroll builds the next blocks when the reader nears the end of what is built.
+func (v *runbookView) moreOnScroll(off fyne.Position) {
+	if v.current == nil || v.next >= len(v.current.Doc.Blocks) {
+		return
+	}
+	if off.Y+2*v.scroll.Size().Height >= v.body.MinSize().Height {
+		v.buildThrough(v.next + firstScreenBlocks - 1)
+	}
 }
 
 // jump scrolls the body so that o (a block of it) is at the top.
@@ -557,7 +617,8 @@ func (v *runbookView) followLink(from *runbooks.Runbook, href string) {
 		return
 	}
 	if strings.HasPrefix(href, "#") {
-		v.jump(v.headings[strings.TrimPrefix(href, "#")])
+		i, ok := v.headings[strings.TrimPrefix(href, "#")]
+		v.jumpBlock(i, ok)
 		return
 	}
 	if r, ok := v.finder.(LinkResolver); ok {
@@ -565,7 +626,8 @@ func (v *runbookView) followLink(from *runbooks.Runbook, href string) {
 			v.current = target
 			v.render()
 			if anchor != "" {
-				v.jump(v.headings[anchor])
+				i, ok := v.headings[anchor]
+				v.jumpBlock(i, ok)
 			}
 			return
 		}
@@ -598,8 +660,17 @@ func (v *runbookView) evalBlocks(force bool) {
 		return
 	}
 	v.lastEval = now
+	v.evalSome(v.blocks)
+}
+
+// evalSome runs the given promql blocks (those not already running) at the model's time.
+func (v *runbookView) evalSome(blocks []*promqlBlock) {
+	if v.promql == nil {
+		return
+	}
+	now := v.now
 	gen, run := v.gen, v.promql
-	for _, b := range v.blocks {
+	for _, b := range blocks {
 		if b.busy {
 			continue
 		}

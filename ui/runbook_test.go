@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -256,5 +257,36 @@ func TestOutlineJumpsAndStepsReachTheTimeline(t *testing.T) {
 	test.Tap(check)
 	if strings.Join(steps, "|") != "Disk full: Find the biggest directory ✓|Disk full: Find the biggest directory ✗" {
 		t.Fatalf("steps heard: %v", steps)
+	}
+}
+
+func TestLongRunbookBuildsAsTheReaderGoes(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(NewTheme(false))
+	var src strings.Builder
+	src.WriteString("---\ntitle: Long\n---\n# Long\n\n")
+	for i := range 100 {
+		fmt.Fprintf(&src, "## Section %d\n\nParagraph %d of a long runbook.\n\n", i, i)
+	}
+	rb, err := runbooks.Parse("long.md", []byte(src.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newRunbookView(nil, 0, nil)
+	win := test.NewTempWindow(t, v.box)
+	win.Resize(fyne.NewSize(900, 600))
+	v.open(rb, "", time.Now())
+	first := len(v.body.Objects)
+	if first >= len(rb.Doc.Blocks)-1 || first < firstScreenBlocks-1 {
+		t.Fatalf("built %d of %d blocks up front", first, len(rb.Doc.Blocks))
+	}
+	// scrolling towards the end builds more
+	v.moreOnScroll(fyne.NewPos(0, v.body.MinSize().Height-v.scroll.Size().Height))
+	if len(v.body.Objects) <= first {
+		t.Fatal("scrolling to the end built nothing more")
+	}
+	// jumping to the last section builds through it
+	v.outline.SetSelected(v.outline.Options[len(v.outline.Options)-1])
+	if v.next != len(rb.Doc.Blocks) || v.scroll.Offset.Y <= 0 {
+		t.Fatalf("jump to the last section: built %d of %d, offset %v", v.next, len(rb.Doc.Blocks), v.scroll.Offset)
 	}
 }

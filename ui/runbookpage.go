@@ -58,6 +58,7 @@ func (c *Cockpit) FocusRunbookSearch() {
 // Jump scrolls the page to a section by its anchor ("" leaves it where it is).
 func (p *RunbookPage) Jump(anchor string) {
 	if anchor != "" {
-		p.v.jump(p.v.headings[anchor])
+		i, ok := p.v.headings[anchor]
+		p.v.jumpBlock(i, ok)
 	}
 }
