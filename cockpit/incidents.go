@@ -80,7 +80,7 @@ func FollowIncidents(ctx context.Context, hub *Hub, st IncidentStore, clk clock.
 	var (
 		last      *IncidentState
 		lastSel   int64 = -1
-		lastAlert = map[string]datasource.AlertState{} // linked fingerprint → state recorded
+		lastAlert       = map[string]datasource.AlertState{} // linked fingerprint → state recorded
 		lastID    int64
 	)
 	refresh := func() {

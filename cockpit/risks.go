@@ -9,6 +9,7 @@ import (
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/matcher"
 	"github.com/opscockpit/opscockpit/risk"
 )
 
@@ -21,6 +22,11 @@ type RiskState struct {
 	Proposals     []risk.Proposal
 	// Err is the last failure reading the register ("" when fine): shown, never hidden.
 	Err string
+	// Backup, when the register file was found damaged (and left untouched), is the
+	// newest backup a person may restore it from.
+	Backup string
+	// Alerts names, per materialising risk ID, the firing alerts that match its links.
+	Alerts map[int64][]string
 }
 
 // RiskStore is the register as the cockpit follows it (risk/sqlite.Store, adapted).
@@ -30,6 +36,8 @@ type RiskStore interface {
 	// clears the others, recording each change.
 	RecordFiring(ctx context.Context, firing []datasource.Alert) error
 	Materialising(ctx context.Context) ([]risk.Risk, error)
+	// Links lists a risk's alert links (Alertmanager matchers).
+	Links(ctx context.Context, riskID int64) ([]risk.Link, error)
 	Proposals(ctx context.Context) ([]risk.Proposal, error)
 }
 
@@ -85,6 +93,9 @@ func FollowRisks(ctx context.Context, hub *Hub, st RiskStore, clk clock.Clock, o
 			if next.Materialising, err = st.Materialising(ctx); err == nil {
 				next.Proposals, err = st.Proposals(ctx)
 			}
+			if err == nil {
+				next.Alerts, err = matchingAlerts(ctx, st, next.Materialising, firing)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			o.Log.Warn("risk register unreadable", "err", err)
@@ -107,4 +118,29 @@ func FollowRisks(ctx context.Context, hub *Hub, st RiskStore, clk clock.Clock, o
 		case <-o.Poke:
 		}
 	}
+}
+
+// matchingAlerts names, for each materialising risk, the firing alerts its links match.
+func matchingAlerts(ctx context.Context, st RiskStore, risks []risk.Risk, firing []datasource.Alert) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	for _, r := range risks {
+		links, err := st.Links(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, l := range links {
+			ms, err := matcher.Parse(l.Matchers)
+			if err != nil {
+				continue
+			}
+			for _, a := range firing {
+				if n := a.Name(); ms.Matches(a.Labels) && !seen[n] {
+					seen[n] = true
+					out[r.ID] = append(out[r.ID], n)
+				}
+			}
+		}
+	}
+	return out, nil
 }

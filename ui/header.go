@@ -25,6 +25,7 @@ type header struct {
 	clock    *canvas.Text
 	date     *canvas.Text
 	scenario *badge
+	risks    *badge // risks materialising now, on every layout
 	sources  *fyne.Container
 	chips    map[string]*sourceChip
 	box      fyne.CanvasObject
@@ -48,7 +49,9 @@ func newHeader() *header {
 	h.date.Color = muted()
 	h.date.Alignment = fyne.TextAlignTrailing
 	left := container.NewVBox(h.title, container.NewHBox(h.subtitle, h.sources))
-	counts := container.NewHBox(h.crit.box, h.warn.box)
+	h.risks = newBadge("", ColorCritical, 1.2)
+	h.risks.box.Hide()
+	counts := container.NewHBox(h.crit.box, h.warn.box, container.NewCenter(h.risks.box))
 	right := container.NewHBox(container.NewCenter(h.scenario.box), layout.NewSpacer(),
 		container.NewVBox(h.clock, h.date))
 	h.bg = canvas.NewRectangle(theme.Color(ColorNameSurface))
@@ -67,6 +70,12 @@ func (h *header) apply(s *cockpit.Snapshot) {
 	}
 	setText(h.title, title, fg())
 
+	if r := s.Risks; r != nil && len(r.Materialising) > 0 {
+		h.risks.set(fmt.Sprintf("%d RISK(S) MATERIALISING", len(r.Materialising)), ColorCritical)
+		h.risks.box.Show()
+	} else {
+		h.risks.box.Hide()
+	}
 	c := s.AlertCounts()
 	switch {
 	case c.Critical > 0:

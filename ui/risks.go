@@ -34,7 +34,19 @@ type RiskRegister interface {
 	Escalate(ctx context.Context, id int64, to, note, rule string) error
 	// ReviewPack writes the escalation review pack and says where.
 	ReviewPack(ctx context.Context) (string, error)
+	AddAction(ctx context.Context, a risk.Action) error
+	AddReview(ctx context.Context, rv risk.Review) error
+	// Restore replaces a damaged register file by its newest backup (the damaged file
+	// is moved aside) and says where the damaged copy went.
+	Restore(ctx context.Context) (string, error)
 }
+
+const (
+	sortScore   = "By level"
+	sortReview  = "By next review"
+	sortUpdated = "Recently changed"
+	sortTitle   = "By title"
+)
 
 const (
 	riskActive = "Open and mitigating"
@@ -53,6 +65,8 @@ type riskView struct {
 	bannerT  *line
 	search   *widget.Entry
 	scope    *widget.Select
+	sort     *widget.Select
+	restore  *widget.Button
 	residual *widget.Check
 	heat     *fyne.Container
 	list     *widget.List
@@ -83,6 +97,12 @@ func newRiskView(c *Cockpit, reg RiskRegister) *riskView {
 	v.scope.SetSelected(riskActive)
 	v.scope.OnChanged = func(string) { v.reload() }
 	v.residual = widget.NewCheck("Residual", func(bool) { v.cellL, v.cellI = 0, 0; v.reload() })
+	v.sort = widget.NewSelect([]string{sortScore, sortReview, sortUpdated, sortTitle}, nil)
+	v.sort.SetSelected(sortScore)
+	v.sort.OnChanged = func(string) { v.reload() }
+	v.restore = widget.NewButtonWithIcon("Restore from backup", theme.HistoryIcon(), v.restoreBackup)
+	v.restore.Importance = widget.DangerImportance
+	v.restore.Hide()
 	newBtn := widget.NewButtonWithIcon("New risk", theme.ContentAddIcon(), func() { v.edit(risk.Risk{}, nil, "") })
 	pack := widget.NewButtonWithIcon("Review pack", theme.DocumentSaveIcon(), v.reviewPack)
 	bg := canvas.NewRectangle(ColorCritical)
@@ -101,8 +121,9 @@ func newRiskView(c *Cockpit, reg RiskRegister) *riskView {
 		v.list.UnselectAll()
 	}
 	v.status.Hide()
-	controls := container.NewBorder(nil, nil, nil, container.NewHBox(v.scope, v.residual, newBtn, pack), v.search)
-	top := container.NewVBox(container.NewHBox(sectionTitle("RISKS"), v.summary), v.banner, controls, v.status.RichText)
+	controls := container.NewBorder(nil, nil, nil, container.NewHBox(v.scope, v.sort, v.residual, newBtn, pack), v.search)
+	top := container.NewVBox(container.NewHBox(sectionTitle("RISKS"), v.summary), v.banner, controls,
+		container.NewBorder(nil, nil, nil, v.restore, v.status.RichText))
 	body := hsplit(v.heat, v.list, 0.36)
 	v.box = container.NewPadded(container.NewBorder(top, nil, nil, nil, body))
 	return v
@@ -121,7 +142,11 @@ func (v *riskView) apply(st *cockpit.RiskState) {
 	if n := len(st.Materialising); n > 0 {
 		names := make([]string, 0, n)
 		for _, r := range st.Materialising {
-			names = append(names, fmt.Sprintf("#%d %s", r.ID, r.Title))
+			n := fmt.Sprintf("#%d %s", r.ID, r.Title)
+			if a := st.Alerts[r.ID]; len(a) > 0 {
+				n += " (" + strings.Join(a, ", ") + " firing)"
+			}
+			names = append(names, n)
 		}
 		v.bannerT.set(fmt.Sprintf("%d RISK(S) MATERIALISING — %s", n, strings.Join(names, " · ")), theme.ColorNameForeground)
 		v.banner.Show()
@@ -131,6 +156,12 @@ func (v *riskView) apply(st *cockpit.RiskState) {
 	if st.Err != "" {
 		v.say("RISK REGISTER ERROR: "+st.Err, true)
 	}
+	if st.Backup != "" {
+		v.restore.Show()
+		v.say("The register file is damaged and was not touched. Restore it from "+st.Backup+"?", true)
+		return // nothing to read until a person decides
+	}
+	v.restore.Hide()
 	if st.Version != v.version {
 		v.version = st.Version
 		v.reload()
@@ -141,6 +172,14 @@ func (v *riskView) filter() risk.Filter {
 	f := risk.Filter{Query: strings.TrimSpace(v.search.Text), Residual: v.residual.Checked, Sort: risk.SortScore, Desc: true, Limit: 200}
 	if v.residual.Checked {
 		f.Sort = risk.SortResidual
+	}
+	switch v.sort.Selected {
+	case sortReview:
+		f.Sort, f.Desc = risk.SortNextReview, false
+	case sortUpdated:
+		f.Sort = risk.SortUpdated
+	case sortTitle:
+		f.Sort, f.Desc = risk.SortTitle, false
 	}
 	switch v.scope.Selected {
 	case riskActive:
@@ -446,7 +485,9 @@ func (v *riskView) detailDialog(d risk.Detail) {
 	}
 	edit := widget.NewButton("Edit…", func() { dlg.Hide(); v.edit(d.Risk, links, "") })
 	esc := widget.NewButton("Escalate…", func() { dlg.Hide(); v.escalate(d.Risk) })
-	content := container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), edit, esc), nil, nil, container.NewVScroll(body))
+	act := widget.NewButton("Add action…", func() { dlg.Hide(); v.addAction(d.Risk) })
+	rev := widget.NewButton("Record review…", func() { dlg.Hide(); v.addReview(d.Risk) })
+	content := container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), act, rev, edit, esc), nil, nil, container.NewVScroll(body))
 	dlg = dialog.NewCustom(fmt.Sprintf("#%d %s", d.Risk.ID, d.Risk.Title), "Close", content, w)
 	dlg.Resize(fyne.NewSize(860, 640))
 	dlg.Show()
@@ -647,3 +688,106 @@ func cmpOr[T comparable](v, def T) T {
 
 // ShowRisk opens a risk's detail (fields, escalation history, links, actions, audit).
 func (c *Cockpit) ShowRisk(id int64) { c.riskV.show(id) }
+
+// addAction asks for a mitigation action of r.
+func (v *riskView) addAction(r risk.Risk) {
+	w := v.c.deps.Window
+	if w == nil {
+		return
+	}
+	title, owner, due := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	owner.SetText(r.Owner)
+	due.SetPlaceHolder("YYYY-MM-DD")
+	items := []*widget.FormItem{widget.NewFormItem("Action", title), widget.NewFormItem("Owner", owner), widget.NewFormItem("Due", due)}
+	dialog.ShowForm(fmt.Sprintf("Mitigation action for #%d", r.ID), "Add", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		a := risk.Action{RiskID: r.ID, Title: title.Text, Owner: owner.Text, Status: risk.ActionOpen}
+		if s := strings.TrimSpace(due.Text); s != "" {
+			t, err := time.ParseInLocation("2006-01-02", s, time.Local)
+			if err != nil {
+				v.say("NOT SAVED — due date: want YYYY-MM-DD, got "+strconv.Quote(s), true)
+				return
+			}
+			a.Due = t
+		}
+		v.run(func(ctx context.Context) error { return v.reg.AddAction(ctx, a) }, func(err error) {
+			if err != nil {
+				v.say("NOT SAVED — action: "+err.Error(), true)
+				return
+			}
+			v.say(fmt.Sprintf("action added to #%d", r.ID), false)
+		})
+	}, w)
+}
+
+// addReview records a review of r.
+func (v *riskView) addReview(r risk.Risk) {
+	w := v.c.deps.Window
+	if w == nil {
+		return
+	}
+	reviewers, decision, notes, next := widget.NewEntry(), widget.NewEntry(), widget.NewMultiLineEntry(), widget.NewEntry()
+	reviewers.SetPlaceHolder("ann, carl")
+	next.SetPlaceHolder("YYYY-MM-DD")
+	items := []*widget.FormItem{widget.NewFormItem("Reviewers", reviewers), widget.NewFormItem("Decision", decision),
+		widget.NewFormItem("Notes", notes), widget.NewFormItem("Next review", next)}
+	dialog.ShowForm(fmt.Sprintf("Review of #%d", r.ID), "Record", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		now := v.c.deps.Now()
+		rv := risk.Review{RiskID: r.ID, Date: now.Truncate(24 * time.Hour), Decision: decision.Text, Notes: notes.Text}
+		for _, p := range strings.Split(reviewers.Text, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				rv.Reviewers = append(rv.Reviewers, p)
+			}
+		}
+		if s := strings.TrimSpace(next.Text); s != "" {
+			t, err := time.ParseInLocation("2006-01-02", s, time.Local)
+			if err != nil {
+				v.say("NOT SAVED — next review: want YYYY-MM-DD, got "+strconv.Quote(s), true)
+				return
+			}
+			rv.NextReview = t
+		}
+		v.run(func(ctx context.Context) error { return v.reg.AddReview(ctx, rv) }, func(err error) {
+			if err != nil {
+				v.say("NOT SAVED — review: "+err.Error(), true)
+				return
+			}
+			v.say(fmt.Sprintf("review of #%d recorded", r.ID), false)
+		})
+	}, w)
+}
+
+// restoreBackup replaces the damaged register by its newest backup.
+func (v *riskView) restoreBackup() {
+	do := func() {
+		var aside string
+		v.run(func(ctx context.Context) error {
+			var err error
+			aside, err = v.reg.Restore(ctx)
+			return err
+		}, func(err error) {
+			if err != nil {
+				v.say("NOT RESTORED — "+err.Error(), true)
+				return
+			}
+			v.restore.Hide()
+			v.say("restored from the backup; the damaged file is kept as "+aside, false)
+			v.version = -1
+		})
+	}
+	if w := v.c.deps.Window; w != nil {
+		dialog.ShowConfirm("Restore the risk register", "Replace the damaged register with the newest backup? Changes since that backup are lost; the damaged file is kept beside it.",
+			func(ok bool) {
+				if ok {
+					do()
+				}
+			}, w)
+		return
+	}
+	do()
+}

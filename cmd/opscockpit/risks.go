@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -112,6 +113,9 @@ func splitConfigFlag(args []string) (cfgPath string, rest []string) {
 // model's risk follower (cockpit.RiskStore). The store opens beside the window.
 type riskSvc struct {
 	st     atomic.Pointer[risksqlite.Store]
+	open   func(ctx context.Context) error // reopens after a restore
+	path   string
+	backup string // offered when the file was found damaged
 	matrix risk.Matrix
 	policy risk.Policy
 	clk    clock.Clock
@@ -235,6 +239,53 @@ func (s *riskSvc) ReviewPack(ctx context.Context) (string, error) {
 	return out, nil
 }
 
+func (s *riskSvc) Links(ctx context.Context, id int64) ([]risk.Link, error) {
+	st, err := s.store()
+	if err != nil {
+		return nil, err
+	}
+	return st.Links(ctx, id)
+}
+
+func (s *riskSvc) AddAction(ctx context.Context, a risk.Action) error {
+	st, err := s.store()
+	if err != nil {
+		return err
+	}
+	defer s.changed()
+	_, err = st.AddAction(ctx, a)
+	return err
+}
+
+func (s *riskSvc) AddReview(ctx context.Context, rv risk.Review) error {
+	st, err := s.store()
+	if err != nil {
+		return err
+	}
+	rv.By = whoAmI()
+	defer s.changed()
+	_, err = st.AddReview(ctx, rv)
+	return err
+}
+
+// Restore replaces the damaged register by the offered backup and opens it.
+func (s *riskSvc) Restore(ctx context.Context) (string, error) {
+	if s.st.Load() != nil || s.backup == "" {
+		return "", fmt.Errorf("the register is not damaged: nothing to restore")
+	}
+	aside, err := risksqlite.Restore(ctx, s.backup, s.path, s.clk.Now())
+	if err != nil {
+		return aside, err
+	}
+	s.backup = ""
+	if s.open != nil {
+		if err := s.open(ctx); err != nil {
+			return aside, err
+		}
+	}
+	return aside, nil
+}
+
 func (s *riskSvc) Version(ctx context.Context) (int64, error) {
 	st, err := s.store()
 	if err != nil {
@@ -279,7 +330,15 @@ func (s *system) openRisks(ctx context.Context, svc *riskSvc, log *slog.Logger) 
 	}
 	st, err := risksqlite.Open(ctx, path, risksqlite.Options{Clock: s.clock, Matrix: svc.matrix, Policy: svc.policy, Actor: whoAmI(), DeferCheck: true})
 	if err != nil {
-		s.hub.SetRisks(&cockpit.RiskState{Err: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen)})
+		state := &cockpit.RiskState{Err: cockpit.Truncate(err.Error(), cockpit.MaxErrorLen)}
+		var dmg *risksqlite.DamagedError
+		if errors.As(err, &dmg) && dmg.Backup != "" {
+			// The file is left untouched; a person decides whether to restore.
+			svc.path, svc.backup, state.Backup = path, dmg.Backup, dmg.Backup
+			appCtx := ctx // the register lives as long as the window, not the button's request
+			svc.open = func(context.Context) error { return s.openRisks(appCtx, svc, log) }
+		}
+		s.hub.SetRisks(state)
 		return err
 	}
 	go func() {
@@ -395,3 +454,6 @@ func (s *system) riskSnapshot(ctx context.Context, svc *riskSvc, log *slog.Logge
 	s.hub.SetRisks(state)
 	return nil
 }
+
+// riskFilterAll is every risk, for checks.
+func riskFilterAll() risk.Filter { return risk.Filter{} }

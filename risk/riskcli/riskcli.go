@@ -65,6 +65,11 @@ commands:
   backup      --out FILE                        consistent copy (VACUUM INTO), checked
   verify                                        integrity check and audit hash chain
   review-pack --since YYYY-MM-DD --out DIR      markdown + heat map PNG + CSVs
+  action      ID --title T --owner O [--due DATE]   add a mitigation action (prints its ID)
+  action      ACTION_ID --set-status open|in_progress|done|cancelled
+  review      ID --reviewers a,b --decision TEXT [--notes N] [--next-review DATE] [--date DATE]
+  link        ID MATCHERS | link --remove LINK_ID    alerts that mean the risk is materialising
+  restore     [--from FILE]                     replace a damaged register by its newest backup
 
 every command takes --db FILE (created if new). Exit codes: 0 ok, 1 failure, 2 usage.
 `
@@ -111,6 +116,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"list": (*command).list, "show": (*command).show, "add": (*command).add, "update": (*command).update,
 		"escalate": (*command).escalate, "import": (*command).importCSV, "export": (*command).export,
 		"backup": (*command).backup, "verify": (*command).verify, "review-pack": (*command).reviewPack,
+		"action": (*command).action, "review": (*command).review, "link": (*command).link, "restore": (*command).restore,
 	}[name]
 	if name == "help" || name == "-h" || name == "--help" {
 		fmt.Fprint(env.Stdout, Usage)

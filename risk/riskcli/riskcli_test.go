@@ -188,3 +188,49 @@ func TestCLIRefusesAForeignFile(t *testing.T) {
 		t.Fatal("file changed")
 	}
 }
+
+func TestCLIActionsReviewsLinksAndRestore(t *testing.T) {
+	h := newHarness(t)
+	h.ok("add", "--title", "Disk fills on the orders db", "--owner", "ann", "--likelihood", "3", "--impact", "4")
+	aid := strings.TrimSpace(h.ok("action", "1", "--title", "Alert at 80%", "--owner", "bob", "--due", "2025-04-05"))
+	if aid == "" {
+		t.Fatal("no action id printed")
+	}
+	h.ok("action", aid, "--set-status", "done")
+	h.ok("review", "1", "--reviewers", "ann,carl", "--decision", "keep mitigating", "--next-review", "2025-07-01")
+	if out := h.ok("link", "1", `alertname="DiskFull"`); !strings.Contains(out, "DiskFull") {
+		t.Fatalf("link: %q", out)
+	}
+	if code, _, errs := h.run("", "link", "1", ""); code == 0 {
+		t.Fatalf("an empty matcher (matches everything) was accepted: %s", errs)
+	}
+	var d risk.Detail
+	if err := json.Unmarshal([]byte(h.ok("show", "1", "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Actions) != 1 || d.Actions[0].Status != risk.ActionDone || len(d.Reviews) != 1 || len(d.Links) != 1 ||
+		d.Risk.NextReview.Format("2006-01-02") != "2025-07-01" {
+		t.Fatalf("detail %+v", d)
+	}
+	// restore: a clean register is not replaced without --from; a damaged one is
+	backup := filepath.Join(h.dir, "b.db")
+	h.ok("backup", "--out", backup)
+	if code, _, errs := h.run("", "restore"); code != 1 || !strings.Contains(errs, "backup") && !strings.Contains(errs, "cleanly") {
+		t.Fatalf("restore of a clean register: exit %d %s", code, errs)
+	}
+	if err := os.WriteFile(h.db, []byte("this is not a database at all, and never was"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(h.db + "-wal")
+	os.Remove(h.db + "-shm")
+	if code, _, errs := h.run("", "list"); code == 0 {
+		t.Fatalf("a damaged register listed: %s", errs)
+	}
+	out := h.ok("restore", "--from", backup)
+	if !strings.Contains(out, "kept as") {
+		t.Fatalf("restore: %q", out)
+	}
+	if out := h.ok("list"); !strings.Contains(out, "Disk fills") {
+		t.Fatalf("after restore: %q", out)
+	}
+}
