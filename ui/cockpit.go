@@ -58,6 +58,12 @@ type Deps struct {
 	// Incidents declares and works incidents (nil: the incident region says incidents
 	// are not recorded here).
 	Incidents IncidentActions
+	// OnView hears every change of the view state (layout, selected alert, open
+	// runbook section), for follow mode; it runs on the Fyne goroutine.
+	OnView func(View)
+	// ReadOnly makes a follower's screen: it mirrors, it does not act (no declaring,
+	// notes, acks or status changes from here).
+	ReadOnly bool
 	// Headless marks a view driven by Fyne's test driver (snapshots, renders, tests):
 	// background results wait for Settle instead of crossing with fyne.Do.
 	Headless bool
@@ -100,6 +106,7 @@ type Cockpit struct {
 	body      *fyne.Container
 	layout    Layout
 	kiosk     bool
+	lastView  View
 	bg        *canvas.Rectangle
 	content   fyne.CanvasObject
 	last      *cockpit.Snapshot
@@ -126,6 +133,7 @@ func New(d Deps) *Cockpit {
 	c.runbook = newRunbookView(d.Runbooks, d.StaleRunbookAfter, d.Ticks)
 	c.runbook.promql, c.runbook.promqlEvery, c.runbook.onStep = d.PromQL, d.PromQLEvery, d.OnStep
 	c.runbook.headless = d.Headless
+	c.runbook.onView = c.noteView
 	if d.OpenURL != nil {
 		c.runbook.openURL = d.OpenURL
 	}
@@ -137,6 +145,7 @@ func New(d Deps) *Cockpit {
 			acks = c.last.Acks
 		}
 		c.detail.show(a, acks, c.deps.Now())
+		c.noteView()
 	}, d.ParseFilter)
 	c.bannerT = newLine(SizeNameEmphasis, fyne.TextStyle{Bold: true})
 	bannerBg := canvas.NewRectangle(ColorWarning)
@@ -189,6 +198,7 @@ func (c *Cockpit) SetLayout(l Layout) {
 	if c.deps.OnLayout != nil {
 		c.deps.OnLayout(l)
 	}
+	c.noteView()
 }
 
 // NextLayout cycles to the next preset.
@@ -218,6 +228,7 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.strip.apply(s.Incident, s.At)
 	c.incidentV.apply(s.Incident)
 	c.riskV.apply(s.Risks)
+	c.noteView()
 	c.metrics.apply(s)
 	c.alerts.apply(s)
 	c.notify(s)

@@ -26,6 +26,7 @@ type header struct {
 	date     *canvas.Text
 	scenario *badge
 	risks    *badge // risks materialising now, on every layout
+	note     string // e.g. the follow-mode status
 	sources  *fyne.Container
 	chips    map[string]*sourceChip
 	box      fyne.CanvasObject
@@ -104,10 +105,10 @@ func (h *header) apply(s *cockpit.Snapshot) {
 		}
 		h.scenario.set(fmt.Sprintf("DRILL  T+%s / %s  %s", cockpit.ClockOffset(sc.Offset), cockpit.ClockOffset(sc.Duration), state), ColorInfo)
 		h.scenario.box.Show()
-		setText(h.subtitle, "Scenario: "+sc.Name, muted())
+		setText(h.subtitle, joinNote("Scenario: "+sc.Name, h.note), muted())
 	} else {
 		h.scenario.box.Hide()
-		setText(h.subtitle, "", muted())
+		setText(h.subtitle, joinNote("", h.note), muted())
 	}
 	h.applySources(s)
 	h.tick(s.At)
@@ -183,4 +184,23 @@ func (c *sourceChip) apply(h datasource.Health, now time.Time) {
 	c.dot.FillColor = col
 	c.dot.Refresh()
 	setText(c.text, label, fg())
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "  ·  " + b
+}
+
+// SetNote shows a short status in the header (follow mode: "following … — live").
+// Call it on the Fyne goroutine.
+func (c *Cockpit) SetNote(s string) {
+	c.header.note = s
+	if c.last != nil {
+		c.header.apply(c.last)
+	}
 }

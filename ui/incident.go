@@ -262,7 +262,11 @@ func newIncidentView(c *Cockpit, actions IncidentActions) *incidentView {
 	v.entry.OnSubmitted = func(string) { v.submit() }
 	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), v.submit)
 	v.status.Hide()
-	bottom := container.NewVBox(v.status.RichText, container.NewBorder(nil, nil, v.kind, add, v.entry))
+	entryRow := container.NewBorder(nil, nil, v.kind, add, v.entry)
+	if c.deps.ReadOnly {
+		entryRow.Hide() // a follower mirrors the commander's timeline; it does not write to it
+	}
+	bottom := container.NewVBox(v.status.RichText, entryRow)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, v.filter, v.head), v.miles, v.durs)
 	v.active = container.NewBorder(top, bottom, nil, nil, v.list)
 

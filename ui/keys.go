@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -31,6 +33,13 @@ var viewShortcuts = []Shortcut{
 // window calls it for keys typed while no text box has the focus.
 func (c *Cockpit) TypedRune(r rune) bool {
 	iv := c.incidentV
+	if c.deps.ReadOnly {
+		switch r {
+		case 'f', 'F', '/', '?':
+		default:
+			return strings.ContainsRune("dDnNkKsSuUoOeEaA", r) // mirrored screens do not act
+		}
+	}
 	switch r {
 	case 'd', 'D':
 		sel := c.alerts.selectedAlert()

@@ -79,8 +79,9 @@ type runbookView struct {
 
 	outline  *widget.Select
 	search   *widget.Entry
-	inSearch bool // the body shows search results
-	kiosk    bool // war-room: no outline or search controls
+	inSearch bool   // the body shows search results
+	anchor   string // the section last jumped to ("" : the top), for follow mode
+	kiosk    bool   // war-room: no outline or search controls
 	hits     []runbooks.Hit
 	anchors  map[string]int      // outline entry → the top-level block it jumps to
 	headings map[string]int      // anchor slug → top-level block, for links with #fragments
@@ -96,6 +97,7 @@ type runbookView struct {
 	onStep      StepFunc
 	openURL     func(*url.URL) error
 	pending     atomic.Int32 // promql evaluations not yet shown
+	onView      func()       // the open runbook or section changed (follow mode)
 	// headless: results wait in done until settle applies them on the caller's goroutine
 	// (Fyne's test driver runs fyne.Do on the calling goroutine, which would race).
 	headless bool
@@ -127,7 +129,19 @@ func newRunbookView(finder RunbookFinder, staleAfter time.Duration, store TickSt
 	})
 	v.choose.Hide()
 	v.warn.Hide()
-	v.outline = widget.NewSelect(nil, func(entry string) { i, ok := v.anchors[entry]; v.jumpBlock(i, ok) })
+	v.outline = widget.NewSelect(nil, func(entry string) {
+		i, ok := v.anchors[entry]
+		v.anchor = ""
+		for a, j := range v.headings {
+			if ok && j == i && (v.anchor == "" || a < v.anchor) {
+				v.anchor = a
+			}
+		}
+		v.jumpBlock(i, ok)
+		if v.onView != nil {
+			v.onView()
+		}
+	})
 	v.outline.PlaceHolder = "Jump to section…"
 	v.outline.Hide()
 	v.search = widget.NewEntry()
@@ -501,6 +515,7 @@ func (v *runbookView) render() {
 	v.gen++
 	v.blocks = nil
 	v.built, v.next = 0, 0
+	v.anchor = ""
 	v.blockObj = v.blockObj[:0]
 	v.body.Objects = nil
 	v.anchors = map[string]int{}

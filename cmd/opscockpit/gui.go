@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +24,7 @@ import (
 	histsqlite "github.com/opscockpit/opscockpit/history/sqlite"
 	incsqlite "github.com/opscockpit/opscockpit/incident/sqlite"
 	"github.com/opscockpit/opscockpit/runbooks"
+	"github.com/opscockpit/opscockpit/session"
 	"github.com/opscockpit/opscockpit/ui"
 )
 
@@ -40,6 +42,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	webListen := fs.String("web.listen-address", "", "serve the cockpit's own /metrics here, e.g. 127.0.0.1:9099 (overrides web.listen; off by default)")
 	kioskMode := fs.Bool("kiosk", false, "war-room mode: full screen, high contrast, large type (F11 toggles)")
 	layoutName := fs.String("layout", "", "layout preset: commander, wall, runbook or risk (default: the last one chosen)")
+	serveSession := fs.String("serve-session", "", "let other cockpits follow this one: serve the session at ADDR (e.g. 0.0.0.0:9444); needs --token-file")
+	follow := fs.String("follow", "", "mirror a commander's cockpit, read-only: ws://HOST:PORT (or wss://); needs --token-file")
+	tokenFile := fs.String("token-file", "", "file holding the session token (--serve-session, --follow)")
 	var windows regionFlags
 	fs.Var(&windows, "window", "open a window showing only this region (metrics, alerts, runbook, incident, risks); repeat for one window per monitor")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -73,6 +78,24 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	a.Settings().SetTheme(th)
 
+	if (*serveSession != "" || *follow != "") && *tokenFile == "" {
+		fmt.Fprintln(stderr, "--serve-session and --follow need --token-file")
+		return 2
+	}
+	if *serveSession != "" && *follow != "" {
+		fmt.Fprintln(stderr, "a cockpit either serves its session or follows another, not both")
+		return 2
+	}
+	var token string
+	if *tokenFile != "" {
+		if token, err = readToken(*tokenFile); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+	}
+	following := *follow != ""
+	var lastView atomic.Pointer[ui.View]
+
 	statePath, stateErr := uiStatePath()
 	state := loadUIState(statePath)
 	layout, err := startLayout(*layoutName, state, cfg)
@@ -93,6 +116,12 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		deps.Incidents = incidents
 		deps.Risks = risks
 		deps.OnStep = incidents.recordStep
+		if following {
+			deps.ReadOnly, deps.Incidents, deps.Ack, deps.Unsilence, deps.OnStep = true, nil, nil, nil, nil
+		}
+		if len(regions) == 0 {
+			deps.OnView = func(v ui.View) { lastView.Store(&v) }
+		}
 		deps.Window = w
 		deps.Ticks = ticks
 		deps.Layout = layout
@@ -195,10 +224,52 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := sys.openRisks(ctx, risks, log); err != nil {
 			log.Error("risk register unavailable", "err", err)
 		}
+		if following {
+			return // the incident on screen is the commander's
+		}
 		if err := sys.openIncidents(ctx, incidents, log); err != nil {
 			log.Error("incidents unavailable", "err", err)
 		}
 	}()
+
+	switch {
+	case *serveSession != "":
+		srv, err := session.NewServer(session.ServerOptions{Tokens: []string{token}, Clock: clock.Real{}, Log: log, Metrics: sys.metrics.reg})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		go func() {
+			if err := srv.ListenAndServe(ctx, *serveSession); err != nil {
+				log.Error("session server stopped: followers cannot join", "err", err)
+			}
+		}()
+		go publishSession(ctx, srv, sys, &lastView, clock.Real{})
+		log.Info("serving the session to followers", "listen", *serveSession)
+	case following:
+		policy := updatePolicy(cfg)
+		f, err := session.NewFollower(session.FollowerOptions{URL: *follow, Token: token, Log: log,
+			OnState: func(st session.State) {
+				fyne.Do(func() { applyFollowed(sys.hub, views, st, policy) })
+			},
+			OnStatus: func(st session.Status) {
+				note := "FOLLOWING " + st.String()
+				fyne.Do(func() {
+					for _, v := range views {
+						v.SetNote(note)
+					}
+				})
+			}})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		go func() {
+			if err := f.Run(ctx); err != nil {
+				log.Error("follow mode stopped", "err", err)
+			}
+		}()
+	}
 
 	if *firstFrame {
 		a.Lifecycle().SetOnStarted(func() { fyne.Do(a.Quit) })

@@ -379,3 +379,14 @@ func (s *system) bundleExtras(ctx context.Context, inc incident.Incident, tl []i
 	}
 	return ex
 }
+
+// incidentState reads the active incident's state once (for tests and headless renders).
+func incidentState(ctx context.Context, st *incsqlite.Store) (*cockpit.IncidentState, error) {
+	inc, ok, err := st.Active(ctx, 0)
+	if err != nil || !ok {
+		return &cockpit.IncidentState{}, err
+	}
+	out := &cockpit.IncidentState{Active: true, Incident: inc}
+	out.Timeline, err = st.AllTimeline(ctx, inc.ID)
+	return out, err
+}
