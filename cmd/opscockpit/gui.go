@@ -40,6 +40,7 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quitAfter := fs.Duration("quit-after", 0, "close the window after this long (smoke tests, timed displays); 0 = never")
 	firstFrame := fs.Bool("exit-after-first-frame", false, "quit as soon as the first frame is up (start-up benchmarks)")
 	webListen := fs.String("web.listen-address", "", "serve the cockpit's own /metrics here, e.g. 127.0.0.1:9099 (overrides web.listen; off by default)")
+	openFile := fs.String("open", "", "reopen an incident black box (opscockpit incident export --format bundle) read-only, offline")
 	kioskMode := fs.Bool("kiosk", false, "war-room mode: full screen, high contrast, large type (F11 toggles)")
 	layoutName := fs.String("layout", "", "layout preset: commander, wall, runbook or risk (default: the last one chosen)")
 	serveSession := fs.String("serve-session", "", "let other cockpits follow this one: serve the session at ADDR (e.g. 0.0.0.0:9444); needs --token-file")
@@ -59,8 +60,20 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, sys, code := loadSystem(*cfgPath, clock.Real{}, -1, log, stderr)
-	if code != 0 {
+	var (
+		cfg  *config.Config
+		sys  *system
+		code int
+	)
+	blackBox := *openFile != ""
+	if blackBox {
+		if sys, _, err = bundleSystem(*openFile); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		cfg = sys.cfg
+		cfg.Display.KioskTextScale = 1.5
+	} else if cfg, sys, code = loadSystem(*cfgPath, clock.Real{}, -1, log, stderr); code != 0 {
 		return code
 	}
 	defer sys.closeHistory()
@@ -116,8 +129,11 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		deps.Incidents = incidents
 		deps.Risks = risks
 		deps.OnStep = incidents.recordStep
-		if following {
+		if following || blackBox {
 			deps.ReadOnly, deps.Incidents, deps.Ack, deps.Unsilence, deps.OnStep = true, nil, nil, nil, nil
+		}
+		if blackBox {
+			deps.Risks = nil
 		}
 		if len(regions) == 0 {
 			deps.OnView = func(v ui.View) { lastView.Store(&v) }
@@ -206,6 +222,9 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 	// The history database is not needed for the first frame: open it beside the window.
 	go func() {
+		if blackBox {
+			return // a black box is shown from its file alone
+		}
 		if err := sys.openHistory(ctx, log); err != nil {
 			// the cockpit still shows everything live; only the record is missing, and
 			// the health chip says so

@@ -191,6 +191,44 @@ func TestIncidentEndToEnd(t *testing.T) {
 	if len(b.MetricWindows) == 0 || len(b.Runbooks) == 0 {
 		t.Fatalf("bundle has %d metric windows and %d runbooks", len(b.MetricWindows), len(b.Runbooks))
 	}
+
+	// 6. reopen the black box offline: same incident, timeline and milestones, its panels
+	// drawn from the recorded windows, and a headless render of it
+	bb, _, err := bundleSystem(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb.poller.RefreshAll(ctx)
+	snap := bb.hub.Publish()
+	if snap.Incident == nil || snap.Incident.Incident.ID != inc.ID || len(snap.Incident.Timeline) != len(b.Timeline) {
+		t.Fatalf("reopened incident %+v", snap.Incident)
+	}
+	for _, k := range []incident.MilestoneKind{incident.MilestoneDetected, incident.MilestoneDeclared, incident.MilestoneMitigated, incident.MilestoneResolved} {
+		want, _ := final.Incident.Milestones.At(k)
+		got, ok := snap.Incident.Incident.Milestones.At(k)
+		if !ok || !got.Equal(want) {
+			t.Errorf("milestone %s: reopened %v, recorded %v", k, got, want)
+		}
+	}
+	drawn := 0
+	for _, p := range snap.Panels {
+		if len(p.Result.Series) > 0 {
+			drawn++
+		}
+	}
+	if drawn == 0 {
+		t.Fatal("no panel of the black box has data")
+	}
+	png := filepath.Join(t.TempDir(), "bb.png")
+	if code, _, stderr := runCmd(t, "snapshot", "--open", out, "--out", png, "--size", "1280x800"); code != 0 {
+		t.Fatalf("snapshot --open exit %d: %s", code, stderr)
+	}
+	// a foreign file is refused with a clear error
+	foreign := filepath.Join(t.TempDir(), "x.ocbx")
+	os.WriteFile(foreign, []byte("not a bundle"), 0o600)
+	if code, _, stderr := runCmd(t, "snapshot", "--open", foreign, "--out", png); code != 1 || !strings.Contains(stderr, "bundle") {
+		t.Fatalf("foreign bundle: exit %d %s", code, stderr)
+	}
 }
 
 func count(tl []incident.Entry, k incident.Kind) int {

@@ -32,6 +32,7 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for every source's first answer")
 	scale := fs.Float64("scale", 0, "pixels per layout unit; 0 = automatic (1 up to 1920 wide, then width/1920, as on a wall screen)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	openFile := fs.String("open", "", "render a reopened incident black box instead of a configuration")
 	kioskMode := fs.Bool("kiosk", false, "render the war-room presentation: high contrast, kiosk type scale")
 	layoutName := fs.String("layout", "", "layout preset: commander (default), wall, runbook or risk")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -53,8 +54,19 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	// A fake base clock holds the moment still while the sources are asked.
-	cfg, sys, code := loadSystem(*cfgPath, clock.NewFake(time.Now().Truncate(time.Second)), *at, log, stderr)
-	if code != 0 {
+	var (
+		cfg  *config.Config
+		sys  *system
+		code int
+	)
+	if *openFile != "" {
+		if sys, _, err = bundleSystem(*openFile); err != nil {
+			fmt.Fprintln(stderr, "snapshot:", err)
+			return 1
+		}
+		cfg = sys.cfg
+		cfg.Display.KioskTextScale = 1.5
+	} else if cfg, sys, code = loadSystem(*cfgPath, clock.NewFake(time.Now().Truncate(time.Second)), *at, log, stderr); code != 0 {
 		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -70,7 +82,9 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "snapshot:", err)
 		return 2
 	}
-	if err := sys.riskSnapshot(ctx, risks, log); err != nil {
+	if *openFile != "" {
+		risks = nil
+	} else if err := sys.riskSnapshot(ctx, risks, log); err != nil {
 		log.Warn("snapshot without the risk register", "err", err)
 		risks = nil
 	}
@@ -95,6 +109,7 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	deps := sys.uiDeps()
 	deps.Layout = layout
 	deps.Headless = true
+	deps.ReadOnly = *openFile != ""
 	if risks != nil {
 		deps.Risks = risks
 	}
