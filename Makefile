@@ -27,7 +27,8 @@ deps:
 test-deps:
 	@scripts/deps.sh test
 
-## test: vet, gofmt, every Go test under -race, and a real-window smoke test under Xvfb
+## test: vet, gofmt, every Go test under -race, and real-window tests under Xvfb (the demo;
+## kiosk mode with a follower over a real websocket)
 test: test-deps vet fmt-check unit window-test
 
 vet:
@@ -42,6 +43,7 @@ unit:
 
 window-test: build
 	scripts/window-smoke.sh $(BIN) $${SMOKE_SHOT:-/tmp/opscockpit-window.png}
+	scripts/warroom-smoke.sh $(BIN) /tmp/opscockpit-kiosk.png /tmp/opscockpit-follower.png
 
 ## bench: every benchmark, each reporting a ratio against a baseline measured in the same run
 bench: test-deps build

@@ -106,6 +106,7 @@ type Cockpit struct {
 	body      *fyne.Container
 	layout    Layout
 	kiosk     bool
+	incSplit  *container.Split // the split holding the incident region, if the layout has one
 	lastView  View
 	bg        *canvas.Rectangle
 	content   fyne.CanvasObject
@@ -177,10 +178,13 @@ func New(d Deps) *Cockpit {
 
 // arrange puts the regions in the body for the current layout (or the chosen regions).
 func (c *Cockpit) arrange() {
+	c.incSplit = nil
 	if len(c.deps.Regions) > 0 {
 		c.body.Objects = []fyne.CanvasObject{arrangeRegions(c.deps.Regions, c.regions)}
 	} else {
-		c.body.Objects = []fyne.CanvasObject{arrange(c.layout, c.regions)}
+		body, inc := arrange(c.layout, c.regions)
+		c.body.Objects, c.incSplit = []fyne.CanvasObject{body}, inc
+		c.fitIncident()
 	}
 	c.body.Refresh()
 }
@@ -227,6 +231,7 @@ func (c *Cockpit) Apply(s *cockpit.Snapshot) {
 	c.header.apply(s)
 	c.strip.apply(s.Incident, s.At)
 	c.incidentV.apply(s.Incident)
+	c.fitIncident()
 	c.riskV.apply(s.Risks)
 	c.noteView()
 	c.metrics.apply(s)

@@ -334,9 +334,12 @@ func updateTimelineRow(o fyne.CanvasObject, e incident.Entry) {
 func (v *incidentView) showEmpty(st *cockpit.IncidentState) {
 	hint := v.empty.Objects[0].(*widget.Label)
 	msg := "No incident is open."
-	if v.actions == nil {
+	switch {
+	case v.c.deps.ReadOnly:
+		msg = "No incident is open on the screen this one follows."
+	case v.actions == nil:
 		msg += " Incidents are not recorded in this cockpit."
-	} else {
+	default:
 		msg += "  Press D to declare one from the selected alert (its runbook, alerts and times come with it)."
 	}
 	if st != nil && st.Stats.Count > 0 {

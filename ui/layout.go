@@ -85,16 +85,42 @@ func vsplit(a, b fyne.CanvasObject, off float64) *container.Split {
 }
 
 // arrange builds the body for a layout from the region objects (each is placed once).
-func arrange(l Layout, r map[string]fyne.CanvasObject) fyne.CanvasObject {
+// It also returns the split that holds the incident region under another one, so the
+// view can give the incident more room while one is open.
+func arrange(l Layout, r map[string]fyne.CanvasObject) (fyne.CanvasObject, *container.Split) {
 	switch l {
 	case LayoutWall:
-		return hsplit(r[RegionMetrics], vsplit(r[RegionAlerts], r[RegionRisks], 0.62), 0.66)
+		return hsplit(r[RegionMetrics], vsplit(r[RegionAlerts], r[RegionRisks], 0.62), 0.66), nil
 	case LayoutRunbook:
-		return hsplit(r[RegionRunbook], vsplit(r[RegionAlerts], r[RegionIncident], 0.45), 0.6)
+		inc := vsplit(r[RegionAlerts], r[RegionIncident], 0.45)
+		return hsplit(r[RegionRunbook], inc, 0.6), inc
 	case LayoutRisk:
-		return hsplit(r[RegionRisks], vsplit(r[RegionAlerts], r[RegionMetrics], 0.45), 0.6)
+		return hsplit(r[RegionRisks], vsplit(r[RegionAlerts], r[RegionMetrics], 0.45), 0.6), nil
 	}
-	return hsplit(vsplit(r[RegionMetrics], r[RegionIncident], 0.6), vsplit(r[RegionAlerts], r[RegionRunbook], 0.4), 0.58)
+	inc := vsplit(r[RegionMetrics], r[RegionIncident], 0.6)
+	return hsplit(inc, vsplit(r[RegionAlerts], r[RegionRunbook], 0.4), 0.58), inc
+}
+
+// fitIncident gives the incident region its room: most of its split while an incident
+// is open, a strip when none is (its "how to declare" line needs little).
+func (c *Cockpit) fitIncident() {
+	sp := c.incSplit
+	if sp == nil {
+		return
+	}
+	active := c.last != nil && c.last.Incident != nil && c.last.Incident.Active
+	want := 0.86
+	if active {
+		want = 0.58
+		if c.layout == LayoutRunbook {
+			want = 0.45
+		}
+	} else if c.layout == LayoutRunbook {
+		want = 0.8
+	}
+	if sp.Offset != want {
+		sp.SetOffset(want)
+	}
 }
 
 // arrangeRegions builds the body of a window given over to chosen regions: one fills

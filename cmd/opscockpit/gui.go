@@ -251,6 +251,7 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
+	var onStarted []func()
 	switch {
 	case *serveSession != "":
 		srv, err := session.NewServer(session.ServerOptions{Tokens: []string{token}, Clock: clock.Real{}, Log: log, Metrics: sys.metrics.reg})
@@ -269,10 +270,16 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		policy := updatePolicy(cfg)
 		f, err := session.NewFollower(session.FollowerOptions{URL: *follow, Token: token, Log: log,
 			OnState: func(st session.State) {
+				if ctx.Err() != nil {
+					return // the window is closing: there is no event loop to run it on
+				}
 				fyne.Do(func() { applyFollowed(sys.hub, views, st, policy) })
 			},
 			OnStatus: func(st session.Status) {
-				note := "FOLLOWING " + st.String()
+				if ctx.Err() != nil {
+					return
+				}
+				note := st.String() // "following: live", "following: reconnecting in 2s: …"
 				fyne.Do(func() {
 					for _, v := range views {
 						v.SetNote(note)
@@ -283,16 +290,27 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
-		go func() {
-			if err := f.Run(ctx); err != nil {
-				log.Error("follow mode stopped", "err", err)
-			}
-		}()
+		// Start following once the window's event loop runs: before that, fyne.Do
+		// would run the first state on the follower's goroutine.
+		onStarted = append(onStarted, func() {
+			go func() {
+				if err := f.Run(ctx); err != nil {
+					log.Error("follow mode stopped", "err", err)
+				}
+			}()
+		})
 	}
 
 	if *firstFrame {
-		a.Lifecycle().SetOnStarted(func() { fyne.Do(a.Quit) })
+		onStarted = append(onStarted, func() { fyne.Do(a.Quit) })
 	}
+	// Background work stops with the event loop: after it, fyne.Do has nowhere to run.
+	a.Lifecycle().SetOnStopped(cancel)
+	a.Lifecycle().SetOnStarted(func() {
+		for _, f := range onStarted {
+			f()
+		}
+	})
 	if *quitAfter > 0 {
 		stop := time.AfterFunc(*quitAfter, func() { fyne.Do(a.Quit) })
 		defer stop.Stop()
