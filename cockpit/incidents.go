@@ -19,7 +19,9 @@ type IncidentState struct {
 	Incident incident.Incident
 	// Timeline is every entry of the active incident, oldest first.
 	Timeline []incident.Entry
-	Policy   incident.UpdatePolicy
+	// Actions are the incident's postmortem action items.
+	Actions []incident.ActionItem
+	Policy  incident.UpdatePolicy
 	// Stats are MTTA/MTTR over StatsWindow up to the snapshot.
 	Stats       incident.Stats
 	StatsWindow time.Duration
@@ -35,6 +37,7 @@ type IncidentStore interface {
 	Version(ctx context.Context) (int64, error)
 	Active(ctx context.Context, selected int64) (incident.Incident, bool, error)
 	AllTimeline(ctx context.Context, id int64) ([]incident.Entry, error)
+	Actions(ctx context.Context, id int64) ([]incident.ActionItem, error)
 	Stats(ctx context.Context, from, to time.Time) (incident.Stats, error)
 	RecordAlertEvents(ctx context.Context, id int64, alerts []datasource.Alert, at time.Time) error
 }
@@ -108,7 +111,9 @@ func FollowIncidents(ctx context.Context, hub *Hub, st IncidentStore, clk clock.
 		inc, ok, err := st.Active(ctx, sel)
 		if err == nil && ok {
 			next.Active, next.Incident = true, inc
-			next.Timeline, err = st.AllTimeline(ctx, inc.ID)
+			if next.Timeline, err = st.AllTimeline(ctx, inc.ID); err == nil {
+				next.Actions, err = st.Actions(ctx, inc.ID)
+			}
 		}
 		if err == nil {
 			next.Stats, err = st.Stats(ctx, now.Add(-o.StatsWindow), now)

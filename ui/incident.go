@@ -37,6 +37,11 @@ type IncidentActions interface {
 	RecentNames() []string
 	// Me is the name actions are recorded under.
 	Me() string
+	// AddActionItem records a postmortem follow-up.
+	AddActionItem(ctx context.Context, id int64, a incident.ActionItem) error
+	// ActionToRisk opens a risk in the register for an action item and keeps the link;
+	// it returns the new risk's id.
+	ActionToRisk(ctx context.Context, id int64, a incident.ActionItem) (string, error)
 }
 
 // Timeline filters.
@@ -212,22 +217,23 @@ func (s *incidentStrip) tick(now time.Time) {
 // incidentView is the incident region: milestones, the timeline with its filter, and
 // the scribe's entry box; or, with no incident open, how to declare one and the record.
 type incidentView struct {
-	c        *Cockpit
-	actions  IncidentActions
-	head     *canvas.Text
-	miles    *fyne.Container
-	durs     *canvas.Text
-	filter   *widget.Select
-	list     *widget.List
-	shown    []incident.Entry // filtered, newest first
-	kind     *widget.Select
-	entry    *widget.Entry
-	status   *line // the last action's outcome: "NOT SAVED: …" stays until the next one
-	empty    *fyne.Container
-	active   *fyne.Container
-	box      *fyne.Container
-	state    *cockpit.IncidentState
-	lastSeen int // timeline length last shown, to keep the list still when nothing changed
+	c          *Cockpit
+	actions    IncidentActions
+	head       *canvas.Text
+	miles      *fyne.Container
+	durs       *canvas.Text
+	filter     *widget.Select
+	list       *widget.List
+	shown      []incident.Entry // filtered, newest first
+	kind       *widget.Select
+	entry      *widget.Entry
+	status     *line // the last action's outcome: "NOT SAVED: …" stays until the next one
+	empty      *fyne.Container
+	active     *fyne.Container
+	box        *fyne.Container
+	state      *cockpit.IncidentState
+	lastSeen   int // timeline length last shown, to keep the list still when nothing changed
+	actionsBtn *widget.Button
 }
 
 const (
@@ -267,7 +273,12 @@ func newIncidentView(c *Cockpit, actions IncidentActions) *incidentView {
 		entryRow.Hide() // a follower mirrors the commander's timeline; it does not write to it
 	}
 	bottom := container.NewVBox(v.status.RichText, entryRow)
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, v.filter, v.head), v.miles, v.durs)
+	v.actionsBtn = widget.NewButton("Action items (I)", v.actionItems)
+	v.actionsBtn.Importance = widget.LowImportance
+	if c.deps.ReadOnly {
+		v.actionsBtn.Hide()
+	}
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.actionsBtn, v.filter), v.head), v.miles, v.durs)
 	v.active = container.NewBorder(top, bottom, nil, nil, v.list)
 
 	hint := widget.NewLabel("")
@@ -380,6 +391,7 @@ func (v *incidentView) apply(st *cockpit.IncidentState) {
 		head += "  ·  STORE ERROR: " + st.Err
 	}
 	setText(v.head, head, fg())
+	v.actionsBtn.SetText(fmt.Sprintf("Action items: %d (I)", len(st.Actions)))
 	v.milestones(inc)
 	v.refilter()
 }
@@ -685,4 +697,65 @@ func (v *incidentView) export() {
 		path, err = v.actions.Export(ctx, id)
 		return err
 	}, func() { v.say("postmortem draft written to "+path, false) })
+}
+
+// actionItems lists the incident's action items, each with a button that opens it as a
+// risk in the register (the link is kept), and a form to add one.
+func (v *incidentView) actionItems() {
+	id, ok := v.activeID()
+	w := v.c.deps.Window
+	if !ok || v.actions == nil || w == nil {
+		return
+	}
+	rows := container.NewVBox()
+	for _, a := range v.state.Actions {
+		label := a.Title + " — " + a.Owner
+		if !a.Due.IsZero() {
+			label += ", due " + a.Due.Format("2006-01-02")
+		}
+		l := widget.NewLabel(label)
+		l.Wrapping = fyne.TextWrapWord
+		var right fyne.CanvasObject
+		if a.RiskID != "" {
+			right = widget.NewLabelWithStyle("risk #"+a.RiskID, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		} else {
+			item := a
+			right = widget.NewButton("Make it a risk", func() {
+				v.run("risk from action item", func(ctx context.Context) error {
+					_, err := v.actions.ActionToRisk(ctx, id, item)
+					return err
+				}, nil)
+			})
+		}
+		rows.Add(container.NewBorder(nil, nil, nil, right, l))
+	}
+	if len(v.state.Actions) == 0 {
+		rows.Add(widget.NewLabel("No action items yet."))
+	}
+	title, owner, due := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	title.SetPlaceHolder("what will be done")
+	owner.SetPlaceHolder("who")
+	due.SetPlaceHolder("YYYY-MM-DD")
+	var dlg dialog.Dialog
+	add := widget.NewButton("Add action item", func() {
+		a := incident.ActionItem{Title: strings.TrimSpace(title.Text), Owner: strings.TrimSpace(owner.Text)}
+		if s := strings.TrimSpace(due.Text); s != "" {
+			t, err := time.ParseInLocation("2006-01-02", s, time.Local)
+			if err != nil {
+				v.say("NOT SAVED — action item due date: want YYYY-MM-DD", true)
+				return
+			}
+			a.Due = t
+		}
+		if a.Title == "" || a.Owner == "" {
+			v.say("NOT SAVED — an action item needs what and who", true)
+			return
+		}
+		dlg.Hide()
+		v.run("action item", func(ctx context.Context) error { return v.actions.AddActionItem(ctx, id, a) }, nil)
+	})
+	form := container.NewBorder(nil, nil, nil, add, container.NewGridWithColumns(3, title, owner, due))
+	dlg = dialog.NewCustom("Action items — "+v.state.Incident.Ref(), "Close", container.NewBorder(nil, form, nil, nil, container.NewVScroll(rows)), w)
+	dlg.Resize(fyne.NewSize(900, 520))
+	dlg.Show()
 }

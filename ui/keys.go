@@ -23,6 +23,7 @@ var viewShortcuts = []Shortcut{
 	{"U", "draft a status update (copies it and restarts the update timer)"},
 	{"O", "assign roles: commander, ops, comms, scribe"},
 	{"E", "write the postmortem draft"},
+	{"I", "action items: add one, or make one a risk in the register"},
 	{"A", "acknowledge the selected alert"},
 	{"F", "cycle the timeline filter"},
 	{"/", "search the runbooks"},
@@ -37,7 +38,7 @@ func (c *Cockpit) TypedRune(r rune) bool {
 		switch r {
 		case 'f', 'F', '/', '?':
 		default:
-			return strings.ContainsRune("dDnNkKsSuUoOeEaA", r) // mirrored screens do not act
+			return strings.ContainsRune("dDnNkKsSuUoOeEaAiI", r) // mirrored screens do not act
 		}
 	}
 	switch r {
@@ -56,6 +57,8 @@ func (c *Cockpit) TypedRune(r rune) bool {
 		iv.roles()
 	case 'e', 'E':
 		iv.export()
+	case 'i', 'I':
+		iv.actionItems()
 	case 'a', 'A':
 		c.detail.askAck()
 	case 'f', 'F':

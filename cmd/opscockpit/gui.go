@@ -123,6 +123,7 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	incidents.risks = risks
 	sys.onAck = incidents.recordAck
 	newView := func(w fyne.Window, regions []string) *ui.Cockpit {
 		deps := sys.uiDeps()

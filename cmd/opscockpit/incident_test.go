@@ -18,6 +18,7 @@ import (
 	"github.com/opscockpit/opscockpit/incident"
 	"github.com/opscockpit/opscockpit/incident/bundle"
 	incsqlite "github.com/opscockpit/opscockpit/incident/sqlite"
+	risksqlite "github.com/opscockpit/opscockpit/risk/sqlite"
 	"github.com/opscockpit/opscockpit/ui"
 )
 
@@ -155,6 +156,34 @@ func TestIncidentEndToEnd(t *testing.T) {
 		t.Fatalf("durations %+v", d)
 	}
 
+	// an action item from a terminal, turned into a risk in the register with one action
+	if code, out, errs := runCmd(t, "incident", "action", strconv.FormatInt(inc.ID, 10), "--db", db, "--owner", "bob", "Add automated canary analysis to checkout deploys"); code != 0 {
+		t.Fatalf("incident action: %s %s", out, errs)
+	}
+	risks, err := newRiskSvc(sys, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rst, err := risksqlite.Open(ctx, filepath.Join(t.TempDir(), "risks.db"), risksqlite.Options{Clock: clk, Matrix: risks.matrix, Policy: risks.policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rst.Close()
+	risks.st.Store(rst)
+	svc.risks = risks
+	acts := apply("action item", func(s *cockpit.IncidentState) bool { return len(s.Actions) == 1 }).Actions
+	rid, err := svc.ActionToRisk(ctx, inc.ID, acts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := apply("risk link", func(s *cockpit.IncidentState) bool { return len(s.Actions) == 1 && s.Actions[0].RiskID == rid })
+	if count(linked.Timeline, incident.KindRiskChange) != 1 {
+		t.Fatal("the new risk is not on the timeline")
+	}
+	if r, err := rst.Get(ctx, mustAtoi(t, rid)); err != nil || r.Title != "Add automated canary analysis to checkout deploys" || r.Owner != "bob" {
+		t.Fatalf("risk from the action item: %+v %v", r, err)
+	}
+
 	// 5. postmortem draft (E) and the bundle (CLI, same database)
 	view.TypedRune('e')
 	pm := filepath.Join(home, "opscockpit", "exports", "INC-"+strconv.FormatInt(inc.ID, 10), "postmortem.md")
@@ -169,7 +198,7 @@ func TestIncidentEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("postmortem: %v", err)
 	}
-	for _, want := range []string{"roll back v2.14.0", "error budget burn 14x", "mitigated", ".png"} {
+	for _, want := range []string{"roll back v2.14.0", "error budget burn 14x", "mitigated", ".png", "Add automated canary analysis"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("postmortem lacks %q", want)
 		}
@@ -229,6 +258,15 @@ func TestIncidentEndToEnd(t *testing.T) {
 	if code, _, stderr := runCmd(t, "snapshot", "--open", foreign, "--out", png); code != 1 || !strings.Contains(stderr, "bundle") {
 		t.Fatalf("foreign bundle: exit %d %s", code, stderr)
 	}
+}
+
+func mustAtoi(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func count(tl []incident.Entry, k incident.Kind) int {

@@ -27,6 +27,7 @@ import (
 	"github.com/opscockpit/opscockpit/incident"
 	"github.com/opscockpit/opscockpit/incident/bundle"
 	incsqlite "github.com/opscockpit/opscockpit/incident/sqlite"
+	"github.com/opscockpit/opscockpit/risk"
 	"github.com/opscockpit/opscockpit/runbooks"
 	"github.com/opscockpit/opscockpit/ui"
 )
@@ -66,6 +67,7 @@ type incidentSvc struct {
 	poke     chan struct{}
 	selected atomic.Int64
 	log      *slog.Logger
+	risks    *riskSvc // where action items become risks (nil: not possible here)
 }
 
 var _ ui.IncidentActions = (*incidentSvc)(nil)
@@ -205,6 +207,56 @@ func (s *incidentSvc) Export(ctx context.Context, id int64) (string, error) {
 		return "", err
 	}
 	return out, nil
+}
+
+func (s *incidentSvc) AddActionItem(ctx context.Context, id int64, a incident.ActionItem) error {
+	st, err := s.store()
+	if err != nil {
+		return err
+	}
+	a.CreatedAt, a.CreatedBy = s.clk.Now(), s.me
+	_, err = st.AddAction(ctx, id, a)
+	s.changed()
+	return err
+}
+
+// ActionToRisk opens a risk for an action item in the register (likelihood and impact
+// 3 of 5 until its owner assesses it), links the action item to it, and notes the risk
+// on the incident's timeline.
+func (s *incidentSvc) ActionToRisk(ctx context.Context, id int64, a incident.ActionItem) (string, error) {
+	st, err := s.store()
+	if err != nil {
+		return "", err
+	}
+	if s.risks == nil {
+		return "", fmt.Errorf("no risk register is open in this cockpit")
+	}
+	inc, err := st.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	r := risk.Risk{Title: a.Title, Owner: a.Owner, Likelihood: 3, Impact: 3, Status: risk.StatusOpen, Due: a.Due,
+		Category: "incident follow-up", Description: fmt.Sprintf("Action item from %s (%s). Assess likelihood and impact.", inc.Ref(), inc.Title),
+		Tags: []string{"incident:" + inc.Ref()}}
+	if len(inc.Services) > 0 {
+		r.Service = inc.Services[0]
+	}
+	if r.Owner == "" {
+		r.Owner = s.me
+	}
+	saved, err := s.risks.Save(ctx, r, nil)
+	if err != nil {
+		return "", err
+	}
+	rid := strconv.FormatInt(saved.ID, 10)
+	if err := st.SetActionRisk(ctx, a.ID, rid); err != nil {
+		return rid, fmt.Errorf("risk #%s opened but NOT LINKED to the action item: %w", rid, err)
+	}
+	if err := st.RecordRiskChange(ctx, id, rid, "risk #"+rid+" opened from action item: "+a.Title, s.me, s.clk.Now()); err != nil {
+		s.log.Warn("risk not noted on the timeline", "err", err)
+	}
+	s.changed()
+	return rid, nil
 }
 
 // recordStep puts a runbook checklist tick on the active incident's timeline.

@@ -62,6 +62,7 @@ commands (each takes --db FILE, created if new, and --by NAME):
   status ID investigating|identified|mitigated|resolved [--reason R]
   reopen ID --reason R                         reopen a resolved incident
   role ID commander|ops|comms|scribe NAME      assign a role ("" unassigns)
+  action ID --owner O [--due YYYY-MM-DD] TITLE    add a postmortem action item (prints its id)
   export ID --format markdown|bundle --out FILE
 `
 
@@ -134,7 +135,7 @@ var commands map[string]func(context.Context, *command, []string) error
 func init() {
 	commands = map[string]func(context.Context, *command, []string) error{
 		"list": cmdList, "declare": cmdDeclare, "show": cmdShow, "note": cmdNote, "decide": cmdDecide,
-		"status": cmdStatus, "reopen": cmdReopen, "role": cmdRole, "export": cmdExport,
+		"status": cmdStatus, "reopen": cmdReopen, "role": cmdRole, "export": cmdExport, "action": cmdAction,
 	}
 }
 
@@ -486,4 +487,28 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+func cmdAction(ctx context.Context, c *command, args []string) error {
+	owner := c.fs.String("owner", "", "who does it (required)")
+	due := c.fs.String("due", "", "due date YYYY-MM-DD")
+	return c.withIncident(ctx, args, 2, -1, func(s *incsqlite.Store, id int64) error {
+		if strings.TrimSpace(*owner) == "" {
+			return usagef("--owner is required: an action item nobody owns does not get done")
+		}
+		a := incident.ActionItem{Title: strings.Join(c.args[1:], " "), Owner: *owner, CreatedAt: c.env.Clock.Now(), CreatedBy: *c.by}
+		if *due != "" {
+			d, err := time.ParseInLocation("2006-01-02", *due, time.UTC)
+			if err != nil {
+				return usagef("--due %q: want YYYY-MM-DD", *due)
+			}
+			a.Due = d
+		}
+		a, err := s.AddAction(ctx, id, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.env.Stdout, a.ID)
+		return nil
+	})
 }
