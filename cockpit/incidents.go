@@ -22,6 +22,8 @@ type IncidentState struct {
 	// Actions are the incident's postmortem action items.
 	Actions []incident.ActionItem
 	Policy  incident.UpdatePolicy
+	// Recent are the latest incidents, newest first, for the history view.
+	Recent []incident.Incident
 	// Stats are MTTA/MTTR over StatsWindow up to the snapshot.
 	Stats       incident.Stats
 	StatsWindow time.Duration
@@ -39,6 +41,7 @@ type IncidentStore interface {
 	AllTimeline(ctx context.Context, id int64) ([]incident.Entry, error)
 	Actions(ctx context.Context, id int64) ([]incident.ActionItem, error)
 	Stats(ctx context.Context, from, to time.Time) (incident.Stats, error)
+	Recent(ctx context.Context, n int) ([]incident.Incident, error)
 	RecordAlertEvents(ctx context.Context, id int64, alerts []datasource.Alert, at time.Time) error
 }
 
@@ -117,6 +120,9 @@ func FollowIncidents(ctx context.Context, hub *Hub, st IncidentStore, clk clock.
 		}
 		if err == nil {
 			next.Stats, err = st.Stats(ctx, now.Add(-o.StatsWindow), now)
+		}
+		if err == nil {
+			next.Recent, err = st.Recent(ctx, 12)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

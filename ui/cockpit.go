@@ -58,6 +58,9 @@ type Deps struct {
 	// Incidents declares and works incidents (nil: the incident region says incidents
 	// are not recorded here).
 	Incidents IncidentActions
+	// OpenWindow, when set, opens another window showing one region (for another
+	// monitor); W asks which.
+	OpenWindow func(region string)
 	// OnView hears every change of the view state (layout, selected alert, open
 	// runbook section), for follow mode; it runs on the Fyne goroutine.
 	OnView func(View)

@@ -37,6 +37,8 @@ type IncidentActions interface {
 	RecentNames() []string
 	// Me is the name actions are recorded under.
 	Me() string
+	// SetMilestone sets a milestone by hand, with the reason (it wins over the data).
+	SetMilestone(ctx context.Context, id int64, k incident.MilestoneKind, at time.Time, reason string) error
 	// AddActionItem records a postmortem follow-up.
 	AddActionItem(ctx context.Context, id int64, a incident.ActionItem) error
 	// ActionToRisk opens a risk in the register for an action item and keeps the link;
@@ -234,6 +236,7 @@ type incidentView struct {
 	state      *cockpit.IncidentState
 	lastSeen   int // timeline length last shown, to keep the list still when nothing changed
 	actionsBtn *widget.Button
+	history    *fyne.Container // past incidents with their durations, when none is open
 }
 
 const (
@@ -283,7 +286,8 @@ func newIncidentView(c *Cockpit, actions IncidentActions) *incidentView {
 
 	hint := widget.NewLabel("")
 	hint.Wrapping = fyne.TextWrapWord
-	v.empty = container.NewVBox(hint)
+	v.history = container.NewVBox()
+	v.empty = container.NewBorder(hint, nil, nil, nil, container.NewVScroll(v.history))
 	v.box = container.NewStack(v.empty)
 	v.showEmpty(nil)
 	return v
@@ -343,7 +347,12 @@ func updateTimelineRow(o fyne.CanvasObject, e incident.Entry) {
 }
 
 func (v *incidentView) showEmpty(st *cockpit.IncidentState) {
-	hint := v.empty.Objects[0].(*widget.Label)
+	var hint *widget.Label
+	for _, o := range v.empty.Objects {
+		if l, ok := o.(*widget.Label); ok {
+			hint = l
+		}
+	}
 	msg := "No incident is open."
 	switch {
 	case v.c.deps.ReadOnly:
@@ -365,6 +374,7 @@ func (v *incidentView) showEmpty(st *cockpit.IncidentState) {
 	if hint.Text != msg {
 		hint.SetText(msg)
 	}
+	v.showHistory(st)
 	if len(v.box.Objects) != 1 || v.box.Objects[0] != v.empty {
 		v.box.Objects = []fyne.CanvasObject{v.empty}
 		v.box.Refresh()
@@ -758,4 +768,107 @@ func (v *incidentView) actionItems() {
 	dlg = dialog.NewCustom("Action items — "+v.state.Incident.Ref(), "Close", container.NewBorder(nil, form, nil, nil, container.NewVScroll(rows)), w)
 	dlg.Resize(fyne.NewSize(900, 520))
 	dlg.Show()
+}
+
+// showHistory lists past incidents with their times to acknowledge and resolve, each
+// with a bar for its time to resolve (the longest fills the column), so a review sees
+// at a glance which incidents ran long.
+func (v *incidentView) showHistory(st *cockpit.IncidentState) {
+	if st == nil || len(st.Recent) == 0 {
+		v.history.Objects = nil
+		v.history.Refresh()
+		return
+	}
+	var longest time.Duration
+	for _, inc := range st.Recent {
+		if d := inc.Milestones.Durations().TimeToResolve; d.Known && d.D > longest {
+			longest = d.D
+		}
+	}
+	head := newText("RECENT INCIDENTS  ·  time to acknowledge  ·  time to resolve", 0.8, true)
+	head.Color = muted()
+	objs := []fyne.CanvasObject{head}
+	for _, inc := range st.Recent {
+		d := inc.Milestones.Durations()
+		label := newText(fmt.Sprintf("%s  %s  %s", inc.Ref(), inc.Severity, cockpit.Truncate(inc.Title, 60)), 0.9, false)
+		figs := newText(fmt.Sprintf("TTA %s  ·  TTR %s", d.TimeToAcknowledge, d.TimeToResolve), 0.9, true)
+		figs.TextStyle.Monospace = true
+		bar := canvas.NewRectangle(incidentSevColor(inc.Severity))
+		frac := float32(0)
+		if d.TimeToResolve.Known && longest > 0 {
+			frac = float32(d.TimeToResolve.D) / float32(longest)
+		}
+		if inc.Status != incident.Resolved {
+			bar.FillColor = withAlpha(ColorMuted, 0x80)
+			frac = 1
+			figs.Text = fmt.Sprintf("%s  ·  still %s", figs.Text, inc.Status)
+		}
+		barBox := container.New(&barLayout{frac: frac}, bar)
+		objs = append(objs, container.NewBorder(nil, nil, nil, figs, label), barBox)
+	}
+	v.history.Objects = objs
+	v.history.Refresh()
+}
+
+// barLayout draws its one object as a thin bar frac of the width.
+type barLayout struct{ frac float32 }
+
+func (b *barLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Resize(fyne.NewSize(max(2, size.Width*b.frac), size.Height))
+	objs[0].Move(fyne.NewPos(0, 0))
+}
+
+func (b *barLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(10, 6) }
+
+// milestone sets a milestone by hand: which, when (today's HH:MM[:SS] or a full date and
+// time) and why.
+func (v *incidentView) milestone() {
+	id, ok := v.activeID()
+	w := v.c.deps.Window
+	if !ok || v.actions == nil || w == nil {
+		return
+	}
+	names := make([]string, len(incident.MilestoneKinds))
+	for i, k := range incident.MilestoneKinds {
+		names[i] = string(k)
+	}
+	kind := widget.NewSelect(names, nil)
+	kind.SetSelected(string(incident.MilestoneMitigated))
+	when, reason := widget.NewEntry(), widget.NewEntry()
+	when.SetText(v.c.deps.Now().Local().Format("15:04:05"))
+	when.SetPlaceHolder("HH:MM[:SS] today, or YYYY-MM-DD HH:MM")
+	reason.SetPlaceHolder("why the data's time is not the right one")
+	items := []*widget.FormItem{widget.NewFormItem("Milestone", kind), widget.NewFormItem("At", when), widget.NewFormItem("Reason", reason)}
+	dialog.ShowForm("Set a milestone — "+v.state.Incident.Ref(), "Set", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		at, err := parseWhen(when.Text, v.c.deps.Now())
+		if err != nil {
+			v.say("NOT SAVED — milestone: "+err.Error(), true)
+			return
+		}
+		if strings.TrimSpace(reason.Text) == "" {
+			v.say("NOT SAVED — a milestone set by hand needs a reason", true)
+			return
+		}
+		k, text := incident.MilestoneKind(kind.Selected), reason.Text
+		v.run("milestone "+string(k), func(ctx context.Context) error { return v.actions.SetMilestone(ctx, id, k, at, text) }, nil)
+	}, w)
+}
+
+// parseWhen reads "HH:MM", "HH:MM:SS" (today, local time) or "YYYY-MM-DD HH:MM".
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	loc := now.Location()
+	if t, err := time.ParseInLocation("2006-01-02 15:04", s, loc); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			y, m, d := now.In(loc).Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, loc), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want HH:MM, HH:MM:SS or YYYY-MM-DD HH:MM", s)
 }

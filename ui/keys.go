@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -24,8 +25,10 @@ var viewShortcuts = []Shortcut{
 	{"O", "assign roles: commander, ops, comms, scribe"},
 	{"E", "write the postmortem draft"},
 	{"I", "action items: add one, or make one a risk in the register"},
+	{"M", "set a milestone by hand, with the reason"},
 	{"A", "acknowledge the selected alert"},
 	{"F", "cycle the timeline filter"},
+	{"W", "open a window with one region, for another monitor"},
 	{"/", "search the runbooks"},
 	{"?", "show or hide this help"},
 }
@@ -36,9 +39,9 @@ func (c *Cockpit) TypedRune(r rune) bool {
 	iv := c.incidentV
 	if c.deps.ReadOnly {
 		switch r {
-		case 'f', 'F', '/', '?':
+		case 'f', 'F', '/', '?', 'w', 'W':
 		default:
-			return strings.ContainsRune("dDnNkKsSuUoOeEaAiI", r) // mirrored screens do not act
+			return strings.ContainsRune("dDnNkKsSuUoOeEaAiImM", r) // mirrored screens do not act
 		}
 	}
 	switch r {
@@ -59,11 +62,15 @@ func (c *Cockpit) TypedRune(r rune) bool {
 		iv.export()
 	case 'i', 'I':
 		iv.actionItems()
+	case 'm', 'M':
+		iv.milestone()
 	case 'a', 'A':
 		c.detail.askAck()
 	case 'f', 'F':
 		i := iv.filter.SelectedIndex()
 		iv.filter.SetSelectedIndex((i + 1) % len(tlFilters))
+	case 'w', 'W':
+		c.askWindow()
 	case '/':
 		c.FocusRunbookSearch()
 	case '?':
@@ -100,3 +107,22 @@ func (c *Cockpit) ToggleHelp() {
 
 // HelpVisible reports whether the shortcut overlay is up.
 func (c *Cockpit) HelpVisible() bool { return c.help != nil && c.help.Visible() }
+
+// askWindow asks which region to give a window of its own.
+func (c *Cockpit) askWindow() {
+	w := c.deps.Window
+	if w == nil || c.deps.OpenWindow == nil {
+		return
+	}
+	pick := widget.NewSelect(Regions, nil)
+	pick.SetSelected(RegionMetrics)
+	dialog.ShowForm("Open a window", "Open", "Cancel", []*widget.FormItem{widget.NewFormItem("Region", pick)}, func(ok bool) {
+		if ok && pick.Selected != "" {
+			c.deps.OpenWindow(pick.Selected)
+		}
+	}, w)
+}
+
+// SetOpenWindow sets the hook W uses to open a region window (the window itself is the
+// caller's to make: only cmd creates windows).
+func (c *Cockpit) SetOpenWindow(f func(region string)) { c.deps.OpenWindow = f }

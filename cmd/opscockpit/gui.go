@@ -181,8 +181,25 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		views, wins = append(views, v), append(wins, w)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	openWindow := func(region string) {
+		w := a.NewWindow("OpsCockpit — " + cfg.Title + " — " + region)
+		v := newView(w, []string{region})
+		w.SetContent(v.Content())
+		w.Resize(fyne.NewSize(1280, 800))
+		views = append(views, v)
+		bindKeys(w, v, views, kio, sys)
+		if kio.on {
+			w.SetFullScreen(true)
+			v.SetKiosk(true)
+		}
+		go v.Run(ctx)
+		w.Show()
+	}
 	for i, w := range wins {
 		bindKeys(w, views[i], views, kio, sys)
+		views[i].SetOpenWindow(openWindow)
 	}
 	view, w := views[0], wins[0]
 	if kio.on {
@@ -192,8 +209,6 @@ func cmdGUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	if addr := cmp.Or(*webListen, cfg.Web.Listen); addr != "" {
 		if _, err := serveMetrics(ctx, addr, sys.metrics.reg, log); err != nil {
 			fmt.Fprintln(stderr, err)

@@ -209,6 +209,16 @@ func (s *incidentSvc) Export(ctx context.Context, id int64) (string, error) {
 	return out, nil
 }
 
+func (s *incidentSvc) SetMilestone(ctx context.Context, id int64, k incident.MilestoneKind, at time.Time, reason string) error {
+	st, err := s.store()
+	if err != nil {
+		return err
+	}
+	_, err = st.SetMilestone(ctx, id, k, at, reason, s.me, s.clk.Now())
+	s.changed()
+	return err
+}
+
 func (s *incidentSvc) AddActionItem(ctx context.Context, id int64, a incident.ActionItem) error {
 	st, err := s.store()
 	if err != nil {

@@ -63,6 +63,8 @@ commands (each takes --db FILE, created if new, and --by NAME):
   reopen ID --reason R                         reopen a resolved incident
   role ID commander|ops|comms|scribe NAME      assign a role ("" unassigns)
   action ID --owner O [--due YYYY-MM-DD] TITLE    add a postmortem action item (prints its id)
+  milestone ID started|detected|acknowledged|declared|mitigated|resolved TIME --reason WHY
+                                               set a milestone by hand (TIME: RFC 3339 or "YYYY-MM-DD HH:MM")
   export ID --format markdown|bundle --out FILE
 `
 
@@ -136,6 +138,7 @@ func init() {
 	commands = map[string]func(context.Context, *command, []string) error{
 		"list": cmdList, "declare": cmdDeclare, "show": cmdShow, "note": cmdNote, "decide": cmdDecide,
 		"status": cmdStatus, "reopen": cmdReopen, "role": cmdRole, "export": cmdExport, "action": cmdAction,
+		"milestone": cmdMilestone,
 	}
 }
 
@@ -510,5 +513,31 @@ func cmdAction(ctx context.Context, c *command, args []string) error {
 		}
 		fmt.Fprintln(c.env.Stdout, a.ID)
 		return nil
+	})
+}
+
+func cmdMilestone(ctx context.Context, c *command, args []string) error {
+	reason := c.fs.String("reason", "", "why the time is set by hand (required)")
+	return c.withIncident(ctx, args, 3, 4, func(s *incsqlite.Store, id int64) error {
+		k, err := incident.ParseMilestone(c.args[1])
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		when := strings.Join(c.args[2:], " ")
+		loc := c.env.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		at, err := time.Parse(time.RFC3339, when)
+		if err != nil {
+			if at, err = time.ParseInLocation("2006-01-02 15:04", when, loc); err != nil {
+				return usagef("time %q: want RFC 3339 (2026-12-07T14:02:00Z) or \"YYYY-MM-DD HH:MM\"", when)
+			}
+		}
+		if strings.TrimSpace(*reason) == "" {
+			return usagef("--reason is required: a milestone set by hand says why")
+		}
+		_, err = s.SetMilestone(ctx, id, k, at, *reason, *c.by, c.env.Clock.Now())
+		return err
 	})
 }

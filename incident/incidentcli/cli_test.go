@@ -215,3 +215,33 @@ func TestExitCodesAndErrors(t *testing.T) {
 	h.ok("reopen", id, "--reason", "came back")
 	h.ok("status", id, "identified")
 }
+
+func TestMilestoneAndActionItems(t *testing.T) {
+	h := newHarness(t)
+	id := strings.TrimSpace(h.ok("declare", "--title", "Queue backlog", "--severity", "SEV3"))
+	start := t0.Add(-20 * time.Minute).UTC().Format(time.RFC3339)
+	h.ok("milestone", id, "started", start, "--reason", "customers reported errors before the alert")
+	if code, _, errs := h.run("milestone", id, "started", start); code != 2 || !strings.Contains(errs, "reason") {
+		t.Fatalf("milestone without a reason: exit %d %s", code, errs)
+	}
+	if code, _, _ := h.run("milestone", id, "lunch", start, "--reason", "x"); code != 2 {
+		t.Fatal("an unknown milestone was accepted")
+	}
+	aid := strings.TrimSpace(h.ok("action", id, "--owner", "bob", "--due", "2026-12-31", "Alert on queue age"))
+	if aid == "" {
+		t.Fatal("no action id")
+	}
+	if code, _, _ := h.run("action", id, "No owner"); code != 2 {
+		t.Fatal("an action item without an owner was accepted")
+	}
+	var shown struct {
+		Incident incident.Incident `json:"incident"`
+	}
+	out := h.ok("show", id, "--json")
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	if at, ok := shown.Incident.Milestones.At(incident.MilestoneStarted); !ok || !at.Equal(t0.Add(-20*time.Minute)) {
+		t.Fatalf("started milestone %v %v", at, ok)
+	}
+}

@@ -456,3 +456,8 @@ func (s *Store) RecentNames(ctx context.Context, limit int) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Recent returns the n most recently declared incidents, for the history view.
+func (s *Store) Recent(ctx context.Context, n int) ([]incident.Incident, error) {
+	return s.List(ctx, ListQuery{Limit: n})
+}
