@@ -25,17 +25,7 @@ import (
 // riskPath is the risk register: risk.db from the config, else cockpit.db in the data
 // dir; drill.db while a scenario plays, so a drill never flags real risks.
 func riskPath(cfg *config.Config, drill bool) (string, error) {
-	if cfg.Risk.DB != "" && !drill {
-		return cfg.Risk.DB, nil
-	}
-	dir, err := config.DataDir()
-	if err != nil {
-		return "", err
-	}
-	if drill {
-		return filepath.Join(dir, "drill.db"), nil
-	}
-	return filepath.Join(dir, "cockpit.db"), nil
+	return historyPath(cfg, drill) // the same rule: risk.db, else the shared cockpit.db / drill.db
 }
 
 // riskRules reads the matrix and escalation policy files the config names.

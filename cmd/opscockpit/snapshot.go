@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"image/png"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/config"
@@ -99,60 +96,34 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "snapshot:", err)
 		return 2
 	}
-	a := test.NewApp()
-	defer a.Quit()
 	th := ui.NewTheme(light)
 	if *kioskMode {
 		th = ui.NewKioskTheme(light, float32(cfg.Display.KioskTextScale))
 	}
-	a.Settings().SetTheme(th)
-	deps := sys.uiDeps()
-	deps.Layout = layout
-	deps.Headless = true
-	deps.ReadOnly = *openFile != ""
-	if risks != nil {
-		deps.Risks = risks
-	}
-	view := ui.New(deps)
-	if *kioskMode {
-		view.SetKiosk(true)
-	}
-	win := test.NewWindow(view.Content())
-	defer win.Close()
-	win.SetPadded(false)
-	sc := float32(*scale)
-	if sc <= 0 {
-		sc = max(1, float32(w)/1920)
-	}
-	if c, ok := win.Canvas().(interface{ SetScale(float32) }); ok {
-		c.SetScale(sc)
-	} else {
-		sc = 1
-	}
-	win.Resize(fyne.NewSize(float32(w)/sc, float32(h)/sc))
-	view.Apply(snap)
-	if err := view.Settle(ctx); err != nil {
-		log.Warn("snapshot taken before every runbook query answered", "err", err)
-	}
-	// Wrapped text learns its height only once it has a width: lay out twice, as a
-	// window does over its first frames.
-	for range 2 {
-		win.Content().Refresh()
-	}
-	img := win.Canvas().Capture()
-
-	f, err := os.Create(*out)
+	var view *ui.Cockpit
+	img, err := capture(w, h, float32(*scale), th, func() fyne.CanvasObject {
+		deps := sys.uiDeps()
+		deps.Layout, deps.Headless, deps.ReadOnly = layout, true, *openFile != ""
+		deps.Incidents = newIncidentSvc(sys, log) // what a window would offer; a render never acts
+		if risks != nil {
+			deps.Risks = risks
+		}
+		view = ui.New(deps)
+		view.SetKiosk(*kioskMode)
+		return view.Content()
+	}, func() error {
+		view.Apply(snap)
+		if err := view.Settle(ctx); err != nil {
+			log.Warn("snapshot taken before every runbook query answered", "err", err)
+		}
+		return nil
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "snapshot:", err)
 		return 1
 	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		fmt.Fprintf(stderr, "snapshot: encode %s: %v\n", *out, err)
-		return 1
-	}
-	if err := f.Close(); err != nil {
-		fmt.Fprintf(stderr, "snapshot: write %s: %v\n", *out, err)
+	if err := writePNG(*out, img); err != nil {
+		fmt.Fprintln(stderr, "snapshot:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s (%dx%d, scenario offset %s, %d alerts)\n", *out, img.Bounds().Dx(), img.Bounds().Dy(),
