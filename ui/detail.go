@@ -112,7 +112,7 @@ func (d *alertDetail) show(a datasource.Alert, acks map[string]history.Ack, now 
 // UI goroutine and the alert comes back firing through the model on the next poll.
 func (d *alertDetail) expire() {
 	w, a := d.win(), d.alert
-	if w == nil || d.unsilence == nil {
+	if w == nil || d.unsilence == nil || len(a.SilencedBy) == 0 {
 		return
 	}
 	dialog.ShowConfirm("Expire silence", fmt.Sprintf("Lift the %d silence(s) on %s? It will page again if it is still firing.", len(a.SilencedBy), a.Name()), func(ok bool) {

@@ -27,6 +27,7 @@ var viewShortcuts = []Shortcut{
 	{"I", "action items: add one, or make one a risk in the register"},
 	{"M", "set a milestone by hand, with the reason"},
 	{"A", "acknowledge the selected alert"},
+	{"X", "expire the selected alert's silences"},
 	{"F", "cycle the timeline filter"},
 	{"W", "open a window with one region, for another monitor"},
 	{"/", "search the runbooks"},
@@ -41,7 +42,7 @@ func (c *Cockpit) TypedRune(r rune) bool {
 		switch r {
 		case 'f', 'F', '/', '?', 'w', 'W':
 		default:
-			return strings.ContainsRune("dDnNkKsSuUoOeEaAiImM", r) // mirrored screens do not act
+			return strings.ContainsRune("dDnNkKsSuUoOeEaAiImMxX", r) // mirrored screens do not act
 		}
 	}
 	switch r {
@@ -66,6 +67,8 @@ func (c *Cockpit) TypedRune(r rune) bool {
 		iv.milestone()
 	case 'a', 'A':
 		c.detail.askAck()
+	case 'x', 'X':
+		c.detail.expire()
 	case 'f', 'F':
 		i := iv.filter.SelectedIndex()
 		iv.filter.SetSelectedIndex((i + 1) % len(tlFilters))
