@@ -133,6 +133,9 @@ func open(ctx context.Context, path string, o Options, migs []string) (*Store, e
 			latest, _ := LatestBackup(o.BackupDir)
 			return nil, &DamagedError{Path: path, Backup: latest, Err: err}
 		}
+		if strings.Contains(err.Error(), "no such module: fts5") {
+			return nil, fmt.Errorf("open risk register: this binary was built without SQLite's full-text search; build it with -tags sqlite_fts5 (make does): %w", err)
+		}
 		return nil, fmt.Errorf("open risk register: %w", err)
 	}
 	s := &Store{db: db, clock: o.Clock, matrix: o.Matrix, policy: o.Policy, actor: o.Actor,
