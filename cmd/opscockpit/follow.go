@@ -16,7 +16,7 @@ import (
 )
 
 // followTimeline is how many of the newest timeline entries travel to followers.
-const followTimeline = 8
+const followTimeline = 14
 
 // followIncident is the incident as followers see it: the band's fields and the
 // newest timeline entries travel in the session state's Extra (each value ≤ 1 KiB).
