@@ -91,7 +91,7 @@ func newRiskView(c *Cockpit, reg RiskRegister) *riskView {
 	}
 	v.summary.Color = muted()
 	v.search = widget.NewEntry()
-	v.search.SetPlaceHolder("Search risks (title, owner, service, tags)")
+	v.search.SetPlaceHolder("Search risks — words, owner:ann service:checkout level:High")
 	v.search.OnChanged = func(string) { v.reload() }
 	v.scope = widget.NewSelect([]string{riskActive, riskAll, riskOver, riskMat}, nil)
 	v.scope.SetSelected(riskActive)
@@ -169,7 +169,8 @@ func (v *riskView) apply(st *cockpit.RiskState) {
 }
 
 func (v *riskView) filter() risk.Filter {
-	f := risk.Filter{Query: strings.TrimSpace(v.search.Text), Residual: v.residual.Checked, Sort: risk.SortScore, Desc: true, Limit: 200}
+	f := risk.Filter{Residual: v.residual.Checked, Sort: risk.SortScore, Desc: true, Limit: 200}
+	f.Query, f.Owner, f.Service, f.Levels = parseRiskSearch(v.search.Text, v.reg.Matrix())
 	if v.residual.Checked {
 		f.Sort = risk.SortResidual
 	}
@@ -790,4 +791,30 @@ func (v *riskView) restoreBackup() {
 		return
 	}
 	do()
+}
+
+// parseRiskSearch splits the search box into full-text words and field filters:
+// owner:NAME, service:NAME and level:NAME (a level of the matrix; "very-high" or
+// "very_high" for names with spaces; repeat for several).
+func parseRiskSearch(text string, m risk.Matrix) (query, owner, service string, levels []string) {
+	var words []string
+	for _, w := range strings.Fields(text) {
+		k, val, ok := strings.Cut(w, ":")
+		switch {
+		case ok && val != "" && strings.EqualFold(k, "owner"):
+			owner = val
+		case ok && val != "" && strings.EqualFold(k, "service"):
+			service = val
+		case ok && val != "" && strings.EqualFold(k, "level"):
+			want := strings.NewReplacer("-", " ", "_", " ").Replace(val)
+			for _, l := range m.Levels {
+				if strings.EqualFold(l.Name, want) {
+					levels = append(levels, l.Name)
+				}
+			}
+		default:
+			words = append(words, w)
+		}
+	}
+	return strings.Join(words, " "), owner, service, levels
 }

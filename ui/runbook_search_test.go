@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/risk"
 	"github.com/opscockpit/opscockpit/runbooks"
 )
 
@@ -105,5 +106,15 @@ func TestHotReloadKeepsTheLastGoodCopy(t *testing.T) {
 	v.reloaded(lib.Reload())
 	if v.current != nil || !strings.Contains(textsOfRich(v.body), "was deleted") {
 		t.Fatalf("deleted runbook still shown: %v\n%s", v.current, textsOfRich(v.body))
+	}
+}
+
+func TestRiskSearchFieldFilters(t *testing.T) {
+	q, owner, service, levels := parseRiskSearch("canary owner:team-checkout service:checkout level:very-high level:High rollout", risk.DefaultMatrix())
+	if q != "canary rollout" || owner != "team-checkout" || service != "checkout" || strings.Join(levels, ",") != "Very High,High" {
+		t.Fatalf("q %q owner %q service %q levels %v", q, owner, service, levels)
+	}
+	if q, _, _, levels := parseRiskSearch("level:nonsense ratio:5", risk.DefaultMatrix()); q != "ratio:5" || len(levels) != 0 {
+		t.Fatalf("unknown level kept: %q %v", q, levels)
 	}
 }

@@ -87,6 +87,25 @@ func TestRiskRegisterFollowsAlertsAndTheCLI(t *testing.T) {
 			t.Errorf("risk region lacks %q", want)
 		}
 	}
+	// field filters in the search box: owner, service, level
+	var search *widget.Entry
+	walk(view.Content(), func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && strings.Contains(e.PlaceHolder, "owner:") {
+			search = e
+		}
+	})
+	if search == nil {
+		t.Fatal("no risk search box")
+	}
+	test.Type(search, "owner:team-payments")
+	if txt := screenText(view.Content()); !strings.Contains(txt, "Payments gateway degradation") || strings.Contains(txt, "#3  Orders database") {
+		t.Fatalf("owner filter:\n%s", txt)
+	}
+	search.SetText("level:high service:orders-db")
+	if txt := screenText(view.Content()); !strings.Contains(txt, "#3  Orders database") || strings.Contains(txt, "#2  Payments") {
+		t.Fatalf("level and service filter:\n%s", txt)
+	}
+	search.SetText("")
 	before := sys.hub.Snapshot().Risks.Version
 	db := filepath.Join(home, "opscockpit", "drill.db")
 	if code, out, errs := runCmd(t, "risk", "add", "--db", db, "--title", "Scribe added this from a terminal", "--owner", "bob", "--likelihood", "5", "--impact", "5"); code != 0 {
