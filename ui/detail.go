@@ -167,7 +167,7 @@ func (d *alertDetail) askAck() {
 		widget.NewFormItem("Comment", comment),
 		widget.NewFormItem("Silence upstream", silence),
 	}
-	dialog.ShowForm("Acknowledge "+a.Name(), "Acknowledge", "Cancel", items, func(ok bool) {
+	showForm("Acknowledge "+a.Name(), "Acknowledge", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -184,5 +184,5 @@ func (d *alertDetail) askAck() {
 				fyne.Do(func() { dialog.ShowError(err, w) })
 			}
 		}()
-	}, w)
+	}, w, 560)
 }

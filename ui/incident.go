@@ -507,7 +507,12 @@ func (v *incidentView) submit() {
 		v.say("NOT SAVED — no incident is open: declare one first (D)", true)
 		return
 	}
-	clear := func() { v.entry.SetText("") }
+	clear := func() {
+		v.entry.SetText("")
+		if w := v.c.deps.Window; w != nil {
+			w.Canvas().Unfocus() // the next key is a shortcut again, not more text
+		}
+	}
 	if v.kind.Selected == entryDecision {
 		decision, because, _ := strings.Cut(text, " because ")
 		v.run("decision", func(ctx context.Context) error {
@@ -520,6 +525,10 @@ func (v *incidentView) submit() {
 
 // focusEntry puts the keyboard in the entry box, as a note or a decision.
 func (v *incidentView) focusEntry(kind string) {
+	if _, ok := v.activeID(); !ok || v.actions == nil {
+		v.say("no incident is open: press D to declare one", true)
+		return
+	}
 	v.kind.SetSelected(kind)
 	if w := v.c.deps.Window; w != nil {
 		w.Canvas().Focus(v.entry)
@@ -622,11 +631,11 @@ func (v *incidentView) declare(sel *datasource.Alert) {
 		submit()
 		return
 	}
-	dialog.ShowForm("Declare an incident", "Declare", "Cancel", items, func(ok bool) {
+	showForm("Declare an incident", "Declare", "Cancel", items, func(ok bool) {
 		if ok {
 			submit()
 		}
-	}, v.c.deps.Window)
+	}, v.c.deps.Window, 720)
 }
 
 // roles opens the role assignment form.
@@ -644,7 +653,7 @@ func (v *incidentView) roles() {
 		entries[r] = e
 		items = append(items, widget.NewFormItem(r.Title(), e))
 	}
-	dialog.ShowForm("Roles — "+inc.Ref(), "Save", "Cancel", items, func(ok bool) {
+	showForm("Roles — "+inc.Ref(), "Save", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -655,7 +664,7 @@ func (v *incidentView) roles() {
 			}
 			v.run(r.Title()+" = "+name, func(ctx context.Context) error { return v.actions.SetRole(ctx, id, r, name) }, nil)
 		}
-	}, v.c.deps.Window)
+	}, v.c.deps.Window, 720)
 }
 
 // update opens a status update drafted from the template; "Copy and mark sent" puts it
@@ -839,7 +848,7 @@ func (v *incidentView) milestone() {
 	when.SetPlaceHolder("HH:MM[:SS] today, or YYYY-MM-DD HH:MM")
 	reason.SetPlaceHolder("why the data's time is not the right one")
 	items := []*widget.FormItem{widget.NewFormItem("Milestone", kind), widget.NewFormItem("At", when), widget.NewFormItem("Reason", reason)}
-	dialog.ShowForm("Set a milestone — "+v.state.Incident.Ref(), "Set", "Cancel", items, func(ok bool) {
+	showForm("Set a milestone — "+v.state.Incident.Ref(), "Set", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -854,7 +863,7 @@ func (v *incidentView) milestone() {
 		}
 		k, text := incident.MilestoneKind(kind.Selected), reason.Text
 		v.run("milestone "+string(k), func(ctx context.Context) error { return v.actions.SetMilestone(ctx, id, k, at, text) }, nil)
-	}, w)
+	}, w, 720)
 }
 
 // parseWhen reads "HH:MM", "HH:MM:SS" (today, local time) or "YYYY-MM-DD HH:MM".

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -119,11 +118,11 @@ func (c *Cockpit) askWindow() {
 	}
 	pick := widget.NewSelect(Regions, nil)
 	pick.SetSelected(RegionMetrics)
-	dialog.ShowForm("Open a window", "Open", "Cancel", []*widget.FormItem{widget.NewFormItem("Region", pick)}, func(ok bool) {
+	showForm("Open a window", "Open", "Cancel", []*widget.FormItem{widget.NewFormItem("Region", pick)}, func(ok bool) {
 		if ok && pick.Selected != "" {
 			c.deps.OpenWindow(pick.Selected)
 		}
-	}, w)
+	}, w, 420)
 }
 
 // SetOpenWindow sets the hook W uses to open a region window (the window itself is the

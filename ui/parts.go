@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -163,4 +164,37 @@ func (s *sampleWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	min := objs[0].MinSize()
 	objs[0].Resize(fyne.NewSize(size.Width, min.Height))
 	objs[0].Move(fyne.NewPos(0, (size.Height-min.Height)/2))
+}
+
+// showForm is dialog.ShowForm at a size where titles and choices are readable: Fyne's
+// default packs a form to its narrowest, which truncates a severity's meaning.
+//
+// It is keyboard-first: the first text box has the focus, and Enter in any one-line box
+// submits the form (when it validates), as the confirm button would.
+func showForm(title, confirm, dismiss string, items []*widget.FormItem, cb func(bool), w fyne.Window, width float32) {
+	d := dialog.NewForm(title, confirm, dismiss, items, cb, w)
+	var first fyne.Focusable
+	for _, it := range items {
+		var e *widget.Entry
+		switch x := it.Widget.(type) {
+		case *widget.Entry:
+			e = x
+		case *widget.SelectEntry:
+			e = &x.Entry
+		}
+		if e == nil || e.MultiLine {
+			continue
+		}
+		if e.OnSubmitted == nil {
+			e.OnSubmitted = func(string) { d.Submit() }
+		}
+		if first == nil {
+			first = it.Widget.(fyne.Focusable)
+		}
+	}
+	d.Resize(fyne.NewSize(width, d.MinSize().Height))
+	d.Show()
+	if first != nil {
+		w.Canvas().Focus(first)
+	}
 }

@@ -700,7 +700,7 @@ func (v *riskView) addAction(r risk.Risk) {
 	owner.SetText(r.Owner)
 	due.SetPlaceHolder("YYYY-MM-DD")
 	items := []*widget.FormItem{widget.NewFormItem("Action", title), widget.NewFormItem("Owner", owner), widget.NewFormItem("Due", due)}
-	dialog.ShowForm(fmt.Sprintf("Mitigation action for #%d", r.ID), "Add", "Cancel", items, func(ok bool) {
+	showForm(fmt.Sprintf("Mitigation action for #%d", r.ID), "Add", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -720,7 +720,7 @@ func (v *riskView) addAction(r risk.Risk) {
 			}
 			v.say(fmt.Sprintf("action added to #%d", r.ID), false)
 		})
-	}, w)
+	}, w, 640)
 }
 
 // addReview records a review of r.
@@ -734,7 +734,7 @@ func (v *riskView) addReview(r risk.Risk) {
 	next.SetPlaceHolder("YYYY-MM-DD")
 	items := []*widget.FormItem{widget.NewFormItem("Reviewers", reviewers), widget.NewFormItem("Decision", decision),
 		widget.NewFormItem("Notes", notes), widget.NewFormItem("Next review", next)}
-	dialog.ShowForm(fmt.Sprintf("Review of #%d", r.ID), "Record", "Cancel", items, func(ok bool) {
+	showForm(fmt.Sprintf("Review of #%d", r.ID), "Record", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -760,7 +760,7 @@ func (v *riskView) addReview(r risk.Risk) {
 			}
 			v.say(fmt.Sprintf("review of #%d recorded", r.ID), false)
 		})
-	}, w)
+	}, w, 640)
 }
 
 // restoreBackup replaces the damaged register by its newest backup.

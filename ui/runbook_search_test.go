@@ -118,3 +118,29 @@ func TestRiskSearchFieldFilters(t *testing.T) {
 		t.Fatalf("unknown level kept: %q %v", q, levels)
 	}
 }
+
+func TestFormsSubmitOnEnter(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(NewTheme(false))
+	w := test.NewTempWindow(t, widget.NewLabel("x"))
+	w.Resize(fyne.NewSize(900, 600))
+	title, notes := widget.NewEntry(), widget.NewMultiLineEntry()
+	got := make(chan bool, 1)
+	showForm("Declare", "Declare", "Cancel", []*widget.FormItem{widget.NewFormItem("Title", title), widget.NewFormItem("Notes", notes)},
+		func(ok bool) { got <- ok }, w, 700)
+	if w.Canvas().Focused() != title {
+		t.Fatal("the first text box does not have the focus")
+	}
+	if notes.OnSubmitted != nil {
+		t.Fatal("Enter in a multi-line box would submit the form")
+	}
+	title.SetText("Checkout down")
+	title.OnSubmitted(title.Text)
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Fatal("Enter dismissed the form instead of submitting it")
+		}
+	default:
+		t.Fatal("Enter did not submit the form")
+	}
+}
