@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/internal/wsauth"
 )
 
 // ServerOptions tune a Server. Zero values take the defaults in brackets.
@@ -101,7 +99,7 @@ type Server struct {
 	log      *slog.Logger
 	m        *metrics
 	instance string
-	tokens   [][sha256.Size]byte
+	tokens   wsauth.Tokens
 	upgrader websocket.Upgrader
 	handlers sync.WaitGroup // connection handlers
 	closers  sync.WaitGroup // best-effort 1013 closes of stuck followers
@@ -132,12 +130,8 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		instance: hex.EncodeToString(b[:]),
 		peers:    map[*peer]struct{}{},
 	}
-	for _, t := range opts.Tokens {
-		if t = strings.TrimSpace(t); t != "" { // an empty token must never let anyone in
-			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
-		}
-	}
-	if len(s.tokens) == 0 {
+	s.tokens = wsauth.NewTokens(opts.Tokens) // an empty token never lets anyone in
+	if s.tokens.Empty() {
 		return nil, errors.New("session server: at least one non-empty token is required")
 	}
 	s.t0 = s.clk.Now()
@@ -513,33 +507,11 @@ func (s *Server) kickLocked(p *peer, code int, text string) {
 // authenticate returns why r may not connect, or "". Only the Authorization header
 // counts: a token in the URL would end up in logs.
 func (s *Server) authenticate(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "missing_token"
-	}
-	sum := sha256.Sum256([]byte(tok)) // equal lengths: the compare leaks nothing
-	match := 0
-	for _, t := range s.tokens {
-		match |= subtle.ConstantTimeCompare(sum[:], t[:])
-	}
-	if match != 1 {
-		return "invalid_token"
-	}
-	return ""
+	return s.tokens.Check(wsauth.Bearer(r))
 }
 
 func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	for _, o := range s.opts.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
+	return wsauth.OriginAllowed(r, s.opts.AllowedOrigins)
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {

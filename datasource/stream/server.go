@@ -3,8 +3,6 @@ package stream
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/internal/wsauth"
 )
 
 // ServerOptions tune a Server. Zero values take the defaults in brackets.
@@ -102,7 +101,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	epoch    string
-	tokens   [][sha256.Size]byte
+	tokens   wsauth.Tokens
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup // connection handlers
 
@@ -148,11 +147,7 @@ func NewServer(opts ServerOptions) *Server {
 		peers:   map[*peer]struct{}{},
 	}
 	s.t0 = s.clk.Now()
-	for _, t := range opts.Tokens {
-		if t = strings.TrimSpace(t); t != "" { // an empty token must never let anyone in
-			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
-		}
-	}
+	s.tokens = wsauth.NewTokens(opts.Tokens) // an empty token never lets anyone in
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.WriteTimeout,
 		Subprotocols:     []string{Subprotocol},
@@ -632,44 +627,21 @@ func (s *Server) readLoop(p *peer) {
 	}
 }
 
-// authenticate returns why r may not connect, or "".
+// authenticate returns why r may not connect, or "". Browsers cannot set headers on a
+// websocket, so without an Authorization header the token may come as ?token=.
 func (s *Server) authenticate(r *http.Request) string {
-	if len(s.tokens) == 0 {
+	if s.tokens.Empty() {
 		return ""
 	}
-	tok := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		if scheme, rest, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			tok = strings.TrimSpace(rest)
-		}
-	} else {
-		tok = r.URL.Query().Get("token") // browsers cannot set headers on a websocket
+	tok := wsauth.Bearer(r)
+	if r.Header.Get("Authorization") == "" {
+		tok = r.URL.Query().Get("token")
 	}
-	if tok == "" {
-		return "missing_token"
-	}
-	sum := sha256.Sum256([]byte(tok)) // equal lengths: the compare leaks nothing
-	match := 0
-	for _, t := range s.tokens {
-		match |= subtle.ConstantTimeCompare(sum[:], t[:])
-	}
-	if match != 1 {
-		return "invalid_token"
-	}
-	return ""
+	return s.tokens.Check(tok)
 }
 
 func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	for _, o := range s.opts.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
+	return wsauth.OriginAllowed(r, s.opts.AllowedOrigins)
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
