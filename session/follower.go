@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/opscockpit/opscockpit/clock"
+	"github.com/opscockpit/opscockpit/internal/wsdial"
 )
 
 // Errors a follower reports in Status.Err and returns from Run, for errors.Is.
@@ -436,73 +437,14 @@ func (f *Follower) watch(ctx context.Context, ws *websocket.Conn, start time.Tim
 	}
 }
 
-// dial connects and upgrades. The handshake deadline runs on the clock: when it fires
-// the dial is cancelled and the raw socket closed, which also ends an upgrade that
-// never gets an answer (gorilla only watches a context's deadline, not its cancel).
+// dial connects and upgrades, within the handshake deadline on the clock (wsdial).
 func (f *Follower) dial(ctx context.Context) (*websocket.Conn, error) {
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		raw      net.Conn
-		aborted  bool
-		timedOut atomic.Bool
-	)
-	abort := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		aborted = true
-		if raw != nil {
-			_ = raw.Close()
-		}
-	}
-	d := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			raw = conn
-			if aborted {
-				_ = conn.Close()
-			}
-			return conn, nil
-		},
-		Proxy:           http.ProxyFromEnvironment,
-		TLSClientConfig: f.opts.TLSConfig,
-		Subprotocols:    []string{Subprotocol},
-	}
-	timer := f.clk.NewTimer(f.opts.HandshakeTimeout)
-	finished, guarded := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(guarded)
-		select {
-		case <-finished:
-		case <-timer.C():
-			timedOut.Store(true)
-			cancel()
-			abort()
-		case <-dctx.Done():
-			abort()
-		}
-	}()
 	header := http.Header{"Authorization": {"Bearer " + f.opts.Token}}
-	ws, resp, err := d.DialContext(dctx, f.u.String(), header)
-	close(finished)
-	timer.Stop()
-	<-guarded
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
-	if err == nil && timedOut.Load() {
-		_ = ws.Close()
-		err = errors.New("timed out")
-	}
+	ws, resp, timedOut, err := wsdial.Dial(ctx, f.u.String(), wsdial.Options{Clock: f.clk, Timeout: f.opts.HandshakeTimeout,
+		Header: header, TLSConfig: f.opts.TLSConfig, Subprotocols: []string{Subprotocol}})
 	if err != nil {
 		switch {
-		case timedOut.Load():
+		case timedOut:
 			return nil, fmt.Errorf("%w after %s", ErrHandshakeTimeout, f.opts.HandshakeTimeout)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()

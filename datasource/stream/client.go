@@ -20,6 +20,7 @@ import (
 
 	"github.com/opscockpit/opscockpit/clock"
 	"github.com/opscockpit/opscockpit/datasource"
+	"github.com/opscockpit/opscockpit/internal/wsdial"
 )
 
 // Errors a stream client reports (in Health.LastError and logs), for errors.Is.
@@ -393,9 +394,8 @@ func (c *Client) watch(ctx context.Context, ws *websocket.Conn, start time.Time,
 	}
 }
 
-// dial connects, resuming from the session's last seq when it has one. The handshake
-// deadline runs on the clock: when it fires, the dial is cancelled and the socket
-// closed, which ends a TLS handshake or an upgrade that never gets an answer.
+// dial connects, resuming from the session's last seq when it has one, within the
+// handshake deadline on the clock (wsdial).
 func (c *Client) dial(ctx context.Context, st *session) (*websocket.Conn, error) {
 	u := *c.u
 	q := u.Query()
@@ -409,72 +409,15 @@ func (c *Client) dial(ctx context.Context, st *session) (*websocket.Conn, error)
 	}
 	u.RawQuery = q.Encode()
 
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		raw      net.Conn
-		aborted  bool
-		timedOut atomic.Bool
-	)
-	abort := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		aborted = true
-		if raw != nil {
-			_ = raw.Close()
-		}
-	}
-	d := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			raw = conn
-			if aborted {
-				_ = conn.Close()
-			}
-			return conn, nil
-		},
-		Proxy:           http.ProxyFromEnvironment,
-		TLSClientConfig: c.opts.TLSConfig,
-		Subprotocols:    []string{Subprotocol},
-	}
-	timer := c.clk.NewTimer(c.opts.HandshakeTimeout)
-	finished, guarded := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(guarded)
-		select {
-		case <-finished:
-		case <-timer.C():
-			timedOut.Store(true)
-			cancel()
-			abort()
-		case <-dctx.Done():
-			abort()
-		}
-	}()
 	header := http.Header{}
 	if c.opts.Token != "" {
 		header.Set("Authorization", "Bearer "+c.opts.Token)
 	}
-	ws, resp, err := d.DialContext(dctx, u.String(), header)
-	close(finished)
-	timer.Stop()
-	<-guarded
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
-	if err == nil && timedOut.Load() {
-		_ = ws.Close()
-		err = errors.New("timed out")
-	}
+	ws, resp, timedOut, err := wsdial.Dial(ctx, u.String(), wsdial.Options{Clock: c.clk, Timeout: c.opts.HandshakeTimeout,
+		Header: header, TLSConfig: c.opts.TLSConfig, Subprotocols: []string{Subprotocol}})
 	if err != nil {
 		switch {
-		case timedOut.Load():
+		case timedOut:
 			return nil, fmt.Errorf("%w after %s", ErrHandshakeTimeout, c.opts.HandshakeTimeout)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()

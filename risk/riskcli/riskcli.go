@@ -189,6 +189,20 @@ func (c *command) out(v any) error {
 	return enc.Encode(v)
 }
 
+// openRisk parses a command's flags and its one risk ID, then opens the register.
+func (c *command) openRisk(args []string) (context.Context, int64, error) {
+	pos, err := c.parse(args, 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := parseID(pos)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx := context.Background()
+	return ctx, id, c.open(ctx)
+}
+
 func parseID(pos []string) (int64, error) {
 	if len(pos) != 1 {
 		return 0, usagef("want a risk ID")
@@ -282,16 +296,8 @@ func flags(r risk.Risk, now time.Time) string {
 
 func (c *command) show(args []string) error {
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	pos, err := c.parse(args, 1)
+	ctx, id, err := c.openRisk(args)
 	if err != nil {
-		return err
-	}
-	id, err := parseID(pos)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	if err := c.open(ctx); err != nil {
 		return err
 	}
 	d, err := c.store.Detail(ctx, id)
@@ -423,16 +429,8 @@ func (c *command) add(args []string) error {
 func (c *command) update(args []string) error {
 	vals := c.fieldFlags()
 	asJSON := c.fs.Bool("json", false, "print the risk as JSON")
-	pos, err := c.parse(args, 1)
+	ctx, id, err := c.openRisk(args)
 	if err != nil {
-		return err
-	}
-	id, err := parseID(pos)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	if err := c.open(ctx); err != nil {
 		return err
 	}
 	r, err := c.store.Get(ctx, id)
