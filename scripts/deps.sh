@@ -11,7 +11,9 @@ set -euo pipefail
 pkgs=(gcc pkg-config libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev libwayland-dev)
 if [[ "${1:-}" == "test" ]]; then
-  pkgs+=(xvfb xauth imagemagick prometheus prometheus-alertmanager)
+  # sqlite3: the risk register is read by the sqlite3 CLI while written (R3);
+  # python3: the war-room test picks a free port with it
+  pkgs+=(xvfb xauth imagemagick prometheus prometheus-alertmanager sqlite3 python3)
 fi
 
 if ! command -v go >/dev/null 2>&1; then
