@@ -24,6 +24,8 @@ type IncidentState struct {
 	Policy  incident.UpdatePolicy
 	// Recent are the latest incidents, newest first, for the history view.
 	Recent []incident.Incident
+	// RecentNames are people recently given roles, for the role pickers.
+	RecentNames []string
 	// Stats are MTTA/MTTR over StatsWindow up to the snapshot.
 	Stats       incident.Stats
 	StatsWindow time.Duration
@@ -42,6 +44,7 @@ type IncidentStore interface {
 	Actions(ctx context.Context, id int64) ([]incident.ActionItem, error)
 	Stats(ctx context.Context, from, to time.Time) (incident.Stats, error)
 	Recent(ctx context.Context, n int) ([]incident.Incident, error)
+	RecentNames(ctx context.Context, n int) ([]string, error)
 	RecordAlertEvents(ctx context.Context, id int64, alerts []datasource.Alert, at time.Time) error
 }
 
@@ -123,6 +126,9 @@ func FollowIncidents(ctx context.Context, hub *Hub, st IncidentStore, clk clock.
 		}
 		if err == nil {
 			next.Recent, err = st.Recent(ctx, 12)
+		}
+		if err == nil {
+			next.RecentNames, err = st.RecentNames(ctx, 20)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -50,7 +50,7 @@ func newHeader() *header {
 	h.date.Color = muted()
 	h.date.Alignment = fyne.TextAlignTrailing
 	left := container.NewVBox(h.title, container.NewHBox(h.subtitle, h.sources))
-	h.risks = newBadge("", ColorCritical, 1.2)
+	h.risks = newBadge("", ColorCritical, 0.9) // smaller than the alert counts: it must fit beside them on a wall screen
 	h.risks.box.Hide()
 	counts := container.NewHBox(h.crit.box, h.warn.box, container.NewCenter(h.risks.box))
 	right := container.NewHBox(container.NewCenter(h.scenario.box), layout.NewSpacer(),
@@ -72,7 +72,11 @@ func (h *header) apply(s *cockpit.Snapshot) {
 	setText(h.title, title, fg())
 
 	if r := s.Risks; r != nil && len(r.Materialising) > 0 {
-		h.risks.set(fmt.Sprintf("%d RISK(S) MATERIALISING", len(r.Materialising)), ColorCritical)
+		text := fmt.Sprintf("%d RISKS MATERIALISING", len(r.Materialising))
+		if len(r.Materialising) == 1 {
+			text = "1 RISK MATERIALISING"
+		}
+		h.risks.set(text, ColorCritical)
 		h.risks.box.Show()
 	} else {
 		h.risks.box.Hide()

@@ -33,8 +33,6 @@ type IncidentActions interface {
 	SendUpdate(ctx context.Context, id int64, u incident.StatusUpdate) error
 	// Export writes the postmortem draft and says where.
 	Export(ctx context.Context, id int64) (string, error)
-	// RecentNames are people recently given roles, for the role pickers.
-	RecentNames() []string
 	// Me is the name actions are recorded under.
 	Me() string
 	// SetMilestone sets a milestone by hand, with the reason (it wins over the data).
@@ -582,7 +580,7 @@ func (v *incidentView) declare(sel *datasource.Alert) {
 	}
 	sev := widget.NewSelect(sevs, nil)
 	sev.SetSelectedIndex(2)
-	ic := widget.NewSelectEntry(v.actions.RecentNames())
+	ic := widget.NewSelectEntry(v.recentNames())
 	ic.SetText(v.actions.Me())
 	var alerts []datasource.Alert
 	if sel != nil && sel.Fingerprint != "" {
@@ -648,7 +646,7 @@ func (v *incidentView) roles() {
 	entries := map[incident.Role]*widget.SelectEntry{}
 	var items []*widget.FormItem
 	for _, r := range incident.Roles {
-		e := widget.NewSelectEntry(v.actions.RecentNames())
+		e := widget.NewSelectEntry(v.recentNames())
 		e.SetText(inc.Roles[r])
 		entries[r] = e
 		items = append(items, widget.NewFormItem(r.Title(), e))
@@ -880,4 +878,13 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q: want HH:MM, HH:MM:SS or YYYY-MM-DD HH:MM", s)
+}
+
+// recentNames are the people recently given roles, for the role pickers: read with the
+// incident state off the UI goroutine, never from here.
+func (v *incidentView) recentNames() []string {
+	if v.state == nil {
+		return nil
+	}
+	return v.state.RecentNames
 }

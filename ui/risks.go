@@ -148,7 +148,11 @@ func (v *riskView) apply(st *cockpit.RiskState) {
 			}
 			names = append(names, n)
 		}
-		v.bannerT.set(fmt.Sprintf("%d RISK(S) MATERIALISING — %s", n, strings.Join(names, " · ")), theme.ColorNameForeground)
+		what := fmt.Sprintf("%d RISKS MATERIALISING", n)
+		if n == 1 {
+			what = "1 RISK MATERIALISING"
+		}
+		v.bannerT.set(what+" — "+strings.Join(names, " · "), theme.ColorNameForeground)
 		v.banner.Show()
 	} else {
 		v.banner.Hide()

@@ -31,14 +31,7 @@ func TestDocsRiskAndIncidentScreenshots(t *testing.T) {
 	t.Setenv("OPSCOCKPIT_USER", "alice")
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 12, 7, 14, 0, 0, 0, time.Local))
-	_, sys, code := loadSystem("", clk, 5*time.Minute, quiet(), os.Stderr)
-	if code != 0 {
-		t.Fatal("demo did not load")
-	}
-	sys.poller.RefreshAll(ctx)
-	if err := firstAlerts(ctx, sys, "scenario"); err != nil {
-		t.Fatal(err)
-	}
+	sys := demoSystem(ctx, t, clk)
 	risks, err := newRiskSvc(sys, quiet())
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,17 +27,7 @@ func TestFollowerMirrorsTheCommander(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", home)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	demo := func() *system {
-		_, sys, code := loadSystem("", clock.NewFake(time.Now().Truncate(time.Second)), 5*time.Minute, quiet(), os.Stderr)
-		if code != 0 {
-			t.Fatal("demo did not load")
-		}
-		sys.poller.RefreshAll(ctx)
-		if err := firstAlerts(ctx, sys, "scenario"); err != nil {
-			t.Fatal(err)
-		}
-		return sys
-	}
+	demo := func() *system { return demoSystem(ctx, t, clock.NewFake(time.Now().Truncate(time.Second))) }
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(ui.NewTheme(false))
 

@@ -28,22 +28,7 @@ func incidentPath(cfg *config.Config, drill bool) (string, error) {
 // cmdIncident runs `opscockpit incident …` on the same database the cockpit uses, so a
 // scribe at a terminal and the wall screen share one timeline.
 func cmdIncident(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	// --config is ours; everything else goes to the incident CLI.
-	cfgPath := ""
-	rest := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--config" || a == "-config":
-			if i+1 < len(args) {
-				cfgPath = args[i+1]
-				i++
-			}
-		case len(a) > 9 && (a[:9] == "--config=" || a[:8] == "-config="):
-			cfgPath = a[len("--config="):]
-		default:
-			rest = append(rest, a)
-		}
-	}
+	cfgPath, rest := splitConfigFlag(args) // --config is ours; the rest goes to the incident CLI
 	log, _ := newLogger("warn", stderr)
 	cfg, err := loadConfig(cfgPath, log)
 	if err != nil {

@@ -51,14 +51,7 @@ func TestIncidentEndToEnd(t *testing.T) {
 	defer cancel()
 
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
-	_, sys, code := loadSystem("", clk, 5*time.Minute, quiet(), os.Stderr)
-	if code != 0 {
-		t.Fatal("demo did not load")
-	}
-	sys.poller.RefreshAll(ctx)
-	if err := firstAlerts(ctx, sys, "scenario"); err != nil {
-		t.Fatal(err)
-	}
+	sys := demoSystem(ctx, t, clk)
 	svc := newIncidentSvc(sys, quiet())
 	db := filepath.Join(t.TempDir(), "drill.db")
 	st, err := incsqlite.Open(ctx, db)

@@ -93,20 +93,6 @@ func (s *incidentSvc) changed() {
 
 func (s *incidentSvc) Me() string { return s.me }
 
-func (s *incidentSvc) RecentNames() []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	st, err := s.store()
-	if err != nil {
-		return nil
-	}
-	names, err := st.RecentNames(ctx, 20)
-	if err != nil {
-		s.log.Warn("recent names not read", "err", err)
-	}
-	return names
-}
-
 func (s *incidentSvc) Declare(ctx context.Context, d incident.Declaration) (incident.Incident, error) {
 	st, err := s.store()
 	if err != nil {

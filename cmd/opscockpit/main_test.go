@@ -193,3 +193,18 @@ func TestChimeIsAValidWAV(t *testing.T) {
 		t.Fatalf("not a WAV: % x…", b[:16])
 	}
 }
+
+// demoSystem is the embedded demo, five minutes in on clk, with its panels filled and
+// its alerts in the hub.
+func demoSystem(ctx context.Context, t *testing.T, clk clock.Clock) *system {
+	t.Helper()
+	_, sys, code := loadSystem("", clk, 5*time.Minute, quiet(), os.Stderr)
+	if code != 0 {
+		t.Fatal("demo did not load")
+	}
+	sys.poller.RefreshAll(ctx)
+	if err := firstAlerts(ctx, sys, "scenario"); err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}

@@ -41,14 +41,7 @@ func TestRiskRegisterFollowsAlertsAndTheCLI(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
-	_, sys, code := loadSystem("", clk, 5*time.Minute, quiet(), os.Stderr)
-	if code != 0 {
-		t.Fatal("demo did not load")
-	}
-	sys.poller.RefreshAll(ctx)
-	if err := firstAlerts(ctx, sys, "scenario"); err != nil {
-		t.Fatal(err)
-	}
+	sys := demoSystem(ctx, t, clk)
 	sys.hub.Publish()
 	risks, err := newRiskSvc(sys, quiet())
 	if err != nil {
@@ -82,7 +75,7 @@ func TestRiskRegisterFollowsAlertsAndTheCLI(t *testing.T) {
 	}
 	waitRisks("materialising", func(s *cockpit.RiskState) bool { return len(s.Materialising) == 2 })
 	txt := screenText(view.Content())
-	for _, want := range []string{"2 RISK(S) MATERIALISING", "CheckoutErrorBudgetBurn", "PaymentsDependencyDegraded firing", "MATERIALISING", "OVERDUE"} {
+	for _, want := range []string{"2 RISKS MATERIALISING", "CheckoutErrorBudgetBurn", "PaymentsDependencyDegraded firing", "MATERIALISING", "OVERDUE"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("risk region lacks %q", want)
 		}

@@ -30,11 +30,7 @@ func (c *command) action(args []string) error {
 	owner := c.fs.String("owner", "", "who does it")
 	due := c.fs.String("due", "", "due date YYYY-MM-DD")
 	setStatus := c.fs.String("set-status", "", "change action ID's status: open, in_progress, done or cancelled")
-	pos, err := c.parse(args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(pos)
+	id, err := c.riskArg(args)
 	if err != nil {
 		return err
 	}
@@ -97,11 +93,7 @@ func (c *command) review(args []string) error {
 	notes := c.fs.String("notes", "", "notes")
 	next := c.fs.String("next-review", "", "next review date YYYY-MM-DD (becomes the risk's)")
 	on := c.fs.String("date", "", "review date YYYY-MM-DD (default today)")
-	pos, err := c.parse(args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(pos)
+	id, err := c.riskArg(args)
 	if err != nil {
 		return err
 	}

@@ -189,13 +189,18 @@ func (c *command) out(v any) error {
 	return enc.Encode(v)
 }
 
-// openRisk parses a command's flags and its one risk ID, then opens the register.
-func (c *command) openRisk(args []string) (context.Context, int64, error) {
+// riskArg parses a command's flags and its one positional argument, a risk ID.
+func (c *command) riskArg(args []string) (int64, error) {
 	pos, err := c.parse(args, 1)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	id, err := parseID(pos)
+	return parseID(pos)
+}
+
+// openRisk is riskArg, then the register opened.
+func (c *command) openRisk(args []string) (context.Context, int64, error) {
+	id, err := c.riskArg(args)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -463,11 +468,7 @@ func (c *command) escalate(args []string) error {
 	to := c.fs.String("to", "", "escalation level")
 	note := c.fs.String("note", "", "why, who was told")
 	rule := c.fs.String("rule", "", "the rule that proposed it, if any")
-	pos, err := c.parse(args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(pos)
+	id, err := c.riskArg(args)
 	if err != nil {
 		return err
 	}
